@@ -1,0 +1,107 @@
+"""``clearance`` command line: argument parsing only; each command lives in the module named for its concern.
+
+Handlers are imported lazily so ``clearance classify`` never pays for importing Faust or aiokafka.
+Every handler takes the parsed ``argparse.Namespace`` and returns an exit status.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import sys
+from collections.abc import Sequence
+
+from streams import __version__
+
+FLOW_CHOICES = ("configurable", "los_angeles", "sacramento", "san_joaquin", "contra_costa")
+
+
+def _handler(target: str):
+    """Defer ``module:function`` import until the command runs."""
+
+    def run(args: argparse.Namespace) -> int:
+        module, _, func = target.partition(":")
+        return int(getattr(importlib.import_module(module), func)(args) or 0)
+
+    return run
+
+
+def _version(_: argparse.Namespace) -> int:
+    print(__version__)
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="clearance", description=__doc__.splitlines()[0])
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    p = sub.add_parser("version", help="print the version")
+    p.set_defaults(run=_version)
+
+    p = sub.add_parser("classify", help="classify DOJ research files offline (gogen-compatible outputs)")
+    p.add_argument("--input-doj", required=True, help="DOJ file(s), comma-separated; each is processed on its own")
+    p.add_argument("--county", required=True, help="STP_ORI_CNTY_NAME to evaluate, exact and case-sensitive")
+    p.add_argument("--outputs", required=True, help="folder for the result files")
+    p.add_argument("--flow", choices=FLOW_CHOICES, default="configurable")
+    p.add_argument("--eligibility-options", help="BEAR/gogen options JSON (required by the configurable flow)")
+    p.add_argument("--compute-at", help="YYYY-MM-DD date the rules are evaluated at (default: today, UTC)")
+    p.add_argument("--individual-age", type=int, default=50, help="Los Angeles flow: dismissal age (default 50)")
+    p.add_argument("--years-conviction-free", type=int, default=10, help="Los Angeles flow: years (default 10)")
+    p.add_argument("--file-name-suffix", default="", help="appended to output file names as _SUFFIX")
+    p.add_argument("--no-progress", action="store_true", help="no progress bar on stderr")
+    p.set_defaults(run=_handler("streams.classify:run_cli"))
+
+    p = sub.add_parser("generate-doj", help="write a realistic synthetic DOJ research file")
+    p.add_argument("--people", type=int, required=True)
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--output", required=True)
+    p.add_argument("--counties", help="comma-separated county names (default: a multi-county mix)")
+    p.add_argument("--no-header", action="store_true", help="omit the RECORD_ID header line")
+    p.set_defaults(run=_handler("streams.doj.generate:run_cli"))
+
+    p = sub.add_parser("broker", help="run the local Apache Kafka broker (KRaft, loopback)")
+    p.add_argument("action", choices=("start", "stop", "status"))
+    p.set_defaults(run=_handler("streams.kafka.broker:run_cli"))
+
+    p = sub.add_parser("topics", help="manage the project's Kafka topics")
+    p.add_argument("action", choices=("create", "list"))
+    p.add_argument("--partitions", type=int, default=4)
+    p.set_defaults(run=_handler("streams.kafka.topics:run_cli"))
+
+    p = sub.add_parser("worker", help="run the streaming classifier (Faust worker)")
+    p.add_argument("--policies", required=True, help="policies JSON ({'counties': {...}})")
+    p.add_argument("--metrics-port", type=int, default=None, help="port of /metrics (default $CLEARANCE_METRICS_PORT or 9108)")
+    p.add_argument("--web-port", type=int, default=None, help="port of Faust's own web server")
+    p.add_argument("--loglevel", default="warning")
+    p.set_defaults(run=_handler("streams.worker:run_cli"))
+
+    p = sub.add_parser("replay", help="publish a DOJ file's rows as record-change events")
+    p.add_argument("--input-doj", required=True)
+    p.add_argument("--rate", type=float, default=0.0, help="events per second (0 = as fast as possible)")
+    p.add_argument("--source-agency", default="CA-DOJ-BULK")
+    p.add_argument("--no-progress", action="store_true")
+    p.set_defaults(run=_handler("streams.replay:run_cli"))
+
+    p = sub.add_parser("export", help="write the latest determination of every conviction as JSON lines")
+    p.add_argument("--output", required=True)
+    p.add_argument("--wait-idle", type=float, default=5.0, help="stop after the topic end was idle this long (s)")
+    p.set_defaults(run=_handler("streams.export:run_cli"))
+
+    p = sub.add_parser("report", help="print gogen's summary figures per county from the determinations topic")
+    p.add_argument("--wait-idle", type=float, default=3.0)
+    p.add_argument("--json", action="store_true", help="print JSON instead of a table")
+    p.set_defaults(run=_handler("streams.report:run_cli"))
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        return args.run(args)
+    except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,1 @@
+"""Reading and generating CA DOJ bulk research files."""

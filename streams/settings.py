@@ -1,0 +1,71 @@
+"""Runtime settings, all from the environment so the same image runs on a laptop, in compose and in Kubernetes.
+
+| variable | default | meaning |
+|---|---|---|
+| CLEARANCE_KAFKA_BOOTSTRAP | 127.0.0.1:9092 | bootstrap servers; point it at an existing cluster to skip the local broker |
+| CLEARANCE_KAFKA_SECURITY_PROTOCOL | PLAINTEXT | PLAINTEXT, SSL, SASL_PLAINTEXT or SASL_SSL |
+| CLEARANCE_KAFKA_SASL_MECHANISM | PLAIN | with SASL_*: PLAIN, SCRAM-SHA-256 or SCRAM-SHA-512 |
+| CLEARANCE_KAFKA_SASL_USERNAME / _PASSWORD | – | SASL credentials |
+| CLEARANCE_KAFKA_SSL_CAFILE | – | CA bundle for SSL/SASL_SSL |
+| CLEARANCE_DATA_DIR | ./var | broker data and logs, worker state (RocksDB) |
+| CLEARANCE_TOPIC_PREFIX | "" | prepended to every topic name (one prefix per environment or test run) |
+| CLEARANCE_APP_ID | clearance-streams | consumer group / Faust app id (prefixed like the topics) |
+| CLEARANCE_STORE | rocksdb:// | Faust table store; memory:// for tests |
+| CLEARANCE_METRICS_PORT | 9108 | port of the worker's /metrics |
+| CLEARANCE_METRICS_HOST | 127.0.0.1 | address /metrics binds to (0.0.0.0 in containers) |
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+
+DEFAULT_BOOTSTRAP = "127.0.0.1:9092"
+
+
+def _env(name: str, default: str) -> str:
+    value = os.environ.get(name)
+    return default if value is None or value == "" else value
+
+
+@dataclass(frozen=True, slots=True)
+class Settings:
+    bootstrap: str = field(default_factory=lambda: _env("CLEARANCE_KAFKA_BOOTSTRAP", DEFAULT_BOOTSTRAP))
+    security_protocol: str = field(default_factory=lambda: _env("CLEARANCE_KAFKA_SECURITY_PROTOCOL", "PLAINTEXT"))
+    sasl_mechanism: str = field(default_factory=lambda: _env("CLEARANCE_KAFKA_SASL_MECHANISM", "PLAIN"))
+    sasl_username: str = field(default_factory=lambda: _env("CLEARANCE_KAFKA_SASL_USERNAME", ""))
+    sasl_password: str = field(default_factory=lambda: _env("CLEARANCE_KAFKA_SASL_PASSWORD", ""))
+    ssl_cafile: str = field(default_factory=lambda: _env("CLEARANCE_KAFKA_SSL_CAFILE", ""))
+    data_dir: Path = field(default_factory=lambda: Path(_env("CLEARANCE_DATA_DIR", "var")).resolve())
+    topic_prefix: str = field(default_factory=lambda: _env("CLEARANCE_TOPIC_PREFIX", ""))
+    app_id: str = field(default_factory=lambda: _env("CLEARANCE_APP_ID", "clearance-streams"))
+    store: str = field(default_factory=lambda: _env("CLEARANCE_STORE", "rocksdb://"))
+    metrics_port: int = field(default_factory=lambda: int(_env("CLEARANCE_METRICS_PORT", "9108")))
+    metrics_host: str = field(default_factory=lambda: _env("CLEARANCE_METRICS_HOST", "127.0.0.1"))
+
+    def topic(self, name: str) -> str:
+        """Full topic name with the environment's prefix."""
+        return f"{self.topic_prefix}{name}"
+
+    def kafka_client_kwargs(self) -> dict[str, object]:
+        """Security keyword arguments shared by every aiokafka client (producer, consumer, admin)."""
+        kwargs: dict[str, object] = {"bootstrap_servers": self.bootstrap, "security_protocol": self.security_protocol}
+        if self.security_protocol.startswith("SASL"):
+            kwargs |= {
+                "sasl_mechanism": self.sasl_mechanism,
+                "sasl_plain_username": self.sasl_username,
+                "sasl_plain_password": self.sasl_password,
+            }
+        if self.security_protocol in ("SSL", "SASL_SSL"):
+            from aiokafka.helpers import create_ssl_context
+
+            kwargs["ssl_context"] = create_ssl_context(cafile=self.ssl_cafile or None)
+        return kwargs
+
+
+# Topic base names (spec of the streaming issue); always go through Settings.topic() to apply the prefix.
+RECORD_CHANGES = "court.record-changes"
+DETERMINATIONS = "clearance.determinations"
+CANDIDATES = "clearance.dismissal-candidates"
+DEAD_LETTERS = "court.record-changes.dlq"
