@@ -13,6 +13,7 @@ from datetime import datetime
 
 from streams.doj import columns as C
 from streams.rules.dates import NANOS_PER_DAY, add_duration, parse_yyyymmdd, wrap_int64
+from streams.rules.gotext import go_trim_space
 
 # SENT_TIME_CODE → nanoseconds (gogen: D = 24h, Y = 2012-03-04 minus 2011-03-04 = 366 days, M = Y/12 = 30.5 days).
 UNIT_NANOS: dict[str, int] = {"D": NANOS_PER_DAY, "Y": 366 * NANOS_PER_DAY, "M": 366 * NANOS_PER_DAY // 12}
@@ -60,7 +61,7 @@ def code_section_of(offense_descr: str, comment_text: str) -> str:
 
     Not trimmed: gogen keeps surrounding spaces (``"4149 BP - X"`` → ``"4149 BP "``), and the matchers see them.
     """
-    stripped = offense_descr.strip()
+    stripped = go_trim_space(offense_descr)  # Go's TrimSpace: str.strip() would also drop U+001C..U+001F
     source = comment_text if stripped in ("", SEE_COMMENT) else offense_descr
     return source.split("-", 1)[0]
 

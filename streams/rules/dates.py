@@ -1,7 +1,7 @@
-"""Date arithmetic with Go's semantics, because gogen's answers depend on them (spec §3.2, §10 quirks 2, 4, 6).
+"""Date arithmetic with Go's semantics, because gogen's answers depend on them (§3.2, §10 quirks 2, 4, 6).
 
-Times are naive ``datetime`` values read as UTC. Go's zero time (0001-01-01) stands for "no date"; the flows compare
-against it exactly as gogen does, so it is a real value here, never ``None``.
+Times are naive ``datetime`` values read as UTC. Go's zero time (0001-01-01) stands for "no date"; the flows
+compare against it exactly as gogen does, so it is a real value here, never ``None``.
 """
 
 from __future__ import annotations
@@ -15,7 +15,8 @@ NANOS_PER_DAY = 86_400 * 10**9
 _INT64 = 1 << 64
 _INT64_MAX = (1 << 63) - 1
 
-# Go's time.Duration saturates at ~292 years: t.Sub(u) never exceeds it. Years-since figures of zero dates rely on it.
+# Go's time.Duration saturates at ~292 years: t.Sub(u) never exceeds it. Years-since figures of zero dates
+# rely on it.
 MAX_DURATION = timedelta(microseconds=_INT64_MAX // 1000)
 
 _DATE_CACHE: dict[str, datetime] = {}
@@ -23,7 +24,8 @@ _YYYYMMDD = re.compile(r"[0-9]{8}")
 
 
 def parse_yyyymmdd(text: str) -> datetime:
-    """Parse like Go's ``time.Parse("20060102", text)``; anything it rejects becomes ``ZERO_TIME`` (gogen ignores errors).
+    """Parse like Go's ``time.Parse("20060102", text)``; anything it rejects becomes ``ZERO_TIME`` (gogen
+    ignores errors).
 
     Cached because a DOJ file repeats the same few thousand dates millions of times.
     """
@@ -34,7 +36,7 @@ def parse_yyyymmdd(text: str) -> datetime:
     if len(text) == 8 and _YYYYMMDD.fullmatch(text):
         try:
             value = datetime(int(text[0:4]), int(text[4:6]), int(text[6:8]))
-        except ValueError:  # month/day out of range, or year 0000 (Go accepts it; it sorts before every real date)
+        except ValueError:  # month/day out of range, or year 0000 (Go accepts it; sorts before any date)
             value = ZERO_TIME
     if len(_DATE_CACHE) < 1_000_000:
         _DATE_CACHE[text] = value
@@ -52,9 +54,15 @@ def go_sub(a: datetime, b: datetime) -> timedelta:
 
 
 def add_duration(t: datetime, nanos: int) -> datetime:
-    """``t.Add(d)`` for a Duration given in nanoseconds; clamps at Python's datetime range instead of raising."""
+    """``t.Add(d)`` for a Duration given in nanoseconds; clamps at Python's datetime range instead of raising.
+
+    Integer arithmetic: a float quotient loses microseconds for durations near Go's int64 limit (wrapped
+    sentence lengths). A sub-microsecond remainder is rounded away from ``t`` so that comparing the result
+    with a date at midnight (compute-at) gives Go's answer for ``After``/``Before``.
+    """
+    micros = -(-nanos // 1000) if nanos > 0 else nanos // 1000
     try:
-        return t + timedelta(microseconds=nanos / 1000)
+        return t + timedelta(microseconds=micros)
     except OverflowError:
         return MAX_TIME if nanos > 0 else ZERO_TIME
 
@@ -66,7 +74,8 @@ def wrap_int64(value: int) -> int:
 
 
 def add_years(t: datetime, years: int) -> datetime:
-    """``t.AddDate(years, 0, 0)``: Feb 29 in a non-leap target year rolls over to Mar 1 (Go normalises, quirk 6)."""
+    """``t.AddDate(years, 0, 0)``: Feb 29 in a non-leap target year rolls over to Mar 1 (Go normalises, quirk
+    6)."""
     year = t.year + years
     if year < 1:
         return ZERO_TIME
@@ -78,9 +87,21 @@ def add_years(t: datetime, years: int) -> datetime:
         return t.replace(year=year, month=3, day=1)
 
 
+_NANOS_PER_HOUR = 3600 * 10**9
+
+
 def hours(delta: timedelta) -> float:
-    """Go's ``Duration.Hours()``."""
-    return delta.total_seconds() / 3600.0
+    """Go's ``Duration.Hours()``: whole hours plus the remainder's fraction, converted like Go does."""
+    nanos = ((delta.days * 86_400 + delta.seconds) * 1_000_000 + delta.microseconds) * 1000
+    if delta == MAX_DURATION:
+        nanos = _INT64_MAX  # the saturated Duration keeps its nanoseconds in Go
+    elif delta == -MAX_DURATION:
+        nanos = -_INT64_MAX - 1
+    whole = abs(nanos) // _NANOS_PER_HOUR
+    rest = abs(nanos) - whole * _NANOS_PER_HOUR
+    if nanos < 0:  # Go's integer division truncates towards zero
+        whole, rest = -whole, -rest
+    return float(whole) + rest / 3.6e12
 
 
 def years_since(now: datetime, then: datetime) -> float:

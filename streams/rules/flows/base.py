@@ -1,0 +1,123 @@
+"""The shape every eligibility flow shares: an ordered table of small named rules, first match wins.
+
+gogen wrote each flow as a chain of methods that call the next one on "no"; the same policy reads better as
+data: ``(name, predicate, decision)`` rows checked top to bottom, plus the decision when none applies. A
+predicate sees the subject, the conviction and compute-at, and is pure.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+from types import MappingProxyType
+from typing import Any, Protocol
+
+from streams.errors import OptionsError
+from streams.rules.outcome import Decision
+from streams.rules.subject import Conviction, Subject
+
+Predicate = Callable[[Subject, Conviction, datetime], bool]
+Outcome = Decision | Callable[[Conviction], Decision]
+
+# Prop 64 took effect on 11/9/2016; flows compare disposition dates with midnight UTC of that day.
+PROP64_EFFECTIVE_DATE = datetime(2016, 11, 9)
+
+
+class Flow(Protocol):
+    """What the engine needs from a flow (all flows here are :class:`RuleFlow` instances)."""
+
+    name: str
+    county: str
+    gang_combinations: bool
+    pilot_code_sections: bool
+
+    @property
+    def options(self) -> Mapping[str, Any]: ...
+
+    def evaluates(self, subject: Subject, conviction: Conviction) -> bool: ...
+
+    def decide(self, subject: Subject, conviction: Conviction, compute_at: datetime) -> Decision: ...
+
+
+@dataclass(frozen=True, slots=True)
+class Rule:
+    """One step of a flow: when ``applies`` holds, the flow answers ``outcome`` (a decision, or one built from
+    the conviction when the reason quotes it)."""
+
+    name: str
+    applies: Predicate
+    outcome: Outcome
+
+
+@dataclass(frozen=True, slots=True, eq=False)
+class RuleFlow:
+    """A flow as data. ``gang_combinations``: the superstrike column and test include Los Angeles' same-case
+    gang combinations. ``pilot_code_sections``: subjects are built with the 2019 pilot code-section rule.
+    ``related``: related charges (§5.2) are evaluated too. ``options`` is the normalised policy, the input of
+    the fingerprint."""
+
+    name: str
+    county: str
+    rules: tuple[Rule, ...]
+    default: Decision
+    related: bool = False
+    gang_combinations: bool = False
+    pilot_code_sections: bool = False
+    options: Mapping[str, Any] = field(default_factory=lambda: MappingProxyType({}))
+
+    def evaluates(self, subject: Subject, conviction: Conviction) -> bool:
+        """Convictions of this county that are Prop 64 (or related, for flows that check related charges)."""
+        if conviction.county != self.county:
+            return False
+        code = conviction.code
+        return code.prop64_section is not None or (self.related and code.related_section is not None)
+
+    def decide(self, subject: Subject, conviction: Conviction, compute_at: datetime) -> Decision:
+        """The first applicable rule's decision, else :attr:`default`. Pure: compute-at is the only clock."""
+        for rule in self.rules:
+            if rule.applies(subject, conviction, compute_at):
+                outcome = rule.outcome
+                return outcome if isinstance(outcome, Decision) else outcome(conviction)
+        return self.default
+
+    def explain(self, subject: Subject, conviction: Conviction, compute_at: datetime) -> str:
+        """Name of the rule that decides (``"default"`` when none applies), for logs and debugging."""
+        for rule in self.rules:
+            if rule.applies(subject, conviction, compute_at):
+                return rule.name
+        return "default"
+
+
+def require_county(flow_name: str, expected: str, county: str) -> None:
+    """The pilot flows were written for one county each (gogen hard-coded it); refuse other counties."""
+    if county != expected:
+        raise OptionsError(f"the {flow_name} flow evaluates {expected!r} convictions only, not {county!r}")
+
+
+def require_no_options(flow_name: str, options: Mapping[str, Any] | None) -> None:
+    """Flows without settings reject a non-empty options document instead of ignoring it."""
+    if options:
+        raise OptionsError(
+            f"the {flow_name} flow takes no options, got: {', '.join(sorted(map(str, options)))}"
+        )
+
+
+# Predicates shared by several flows.
+def is_misdemeanor(subject: Subject, conviction: Conviction, t: datetime) -> bool:
+    return not conviction.is_felony
+
+
+def not_before_effective_date(subject: Subject, conviction: Conviction, t: datetime) -> bool:
+    """Pilot/LA test: the disposition is not before 11/9/2016 (so 11/9/2016 itself counts as "after", quirk
+    5)."""
+    return not conviction.disposition_date < PROP64_EFFECTIVE_DATE
+
+
+def has_several_convictions(subject: Subject, conviction: Conviction, t: datetime) -> bool:
+    return len(subject.convictions) > 1
+
+
+def sentence_completed(subject: Subject, conviction: Conviction, t: datetime) -> bool:
+    """This conviction's own sentence ended strictly before compute-at (pilots)."""
+    return conviction.sentence_end_date < t

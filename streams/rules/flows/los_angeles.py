@@ -1,0 +1,171 @@
+"""The final Los Angeles pilot flow of 2019-10-31 (spec §8.3; LA:data/los_angeles_eligibility_flow.go).
+
+Unlike the configurable flow it has disqualifiers: a superstrike or a PC 290 conviction/registration dated
+before the conviction, and two earlier Prop 64 convictions with the same 5-character prefix. Quirks kept on
+purpose:
+
+* an only-combined gang superstrike, or a PC 290 registration that is not itself a conviction, has the zero
+  date as "earliest" and so disqualifies every later conviction (quirk 10);
+* "21 years or younger" is the person's age at compute-at, not at conviction;
+* "two priors" compares the raw code section's first 5 characters (an attempt prefix ``664`` defeats it, quirk
+  11).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import datetime
+from types import MappingProxyType
+from typing import Any
+
+from streams.errors import OptionsError
+from streams.rules.dates import add_years, years_since
+from streams.rules.flows.base import (
+    Predicate,
+    Rule,
+    RuleFlow,
+    is_misdemeanor,
+    not_before_effective_date,
+    require_county,
+)
+from streams.rules.outcome import Decision, Determination
+from streams.rules.subject import Conviction, Subject
+
+NAME = "los_angeles"
+COUNTY = "LOS ANGELES"
+DEFAULT_INDIVIDUAL_AGE = 50
+DEFAULT_YEARS_CONVICTION_FREE = 10
+OPTION_KEYS = ("individual_age", "years_conviction_free")
+
+D = Determination
+
+
+def _is_11357(subject: Subject, conviction: Conviction, t: datetime) -> bool:
+    return conviction.code.prop64_section == "11357"
+
+
+def _is_11357_a_or_b(subject: Subject, conviction: Conviction, t: datetime) -> bool:
+    return _is_11357(subject, conviction, t) and conviction.code_section.startswith(("11357(A)", "11357(B)"))
+
+
+def _earlier_superstrike(subject: Subject, conviction: Conviction, t: datetime) -> bool:
+    facts = subject.facts
+    return (
+        bool(facts.la_superstrike_code_sections)
+        and facts.earliest_superstrike_date < conviction.disposition_date
+    )
+
+
+def _earlier_pc290(subject: Subject, conviction: Conviction, t: datetime) -> bool:
+    facts = subject.facts
+    has_pc290 = bool(facts.pc290_code_sections) or subject.pc290_registration
+    return has_pc290 and facts.earliest_pc290_date < conviction.disposition_date
+
+
+def _two_priors(subject: Subject, conviction: Conviction, t: datetime) -> bool:
+    prefix = conviction.code_section[0:5]
+    date = conviction.disposition_date
+    priors = 0
+    for code_section, prior_date in subject.facts.prop64_history:
+        if prior_date < date and code_section.startswith(prefix):
+            priors += 1
+            if priors >= 2:
+                return True
+    return False
+
+
+def _older_than(years: int) -> Predicate:
+    def applies(subject: Subject, conviction: Conviction, t: datetime) -> bool:
+        return subject.older_than(years, t)
+
+    return applies
+
+
+def _21_or_younger_now(subject: Subject, conviction: Conviction, t: datetime) -> bool:
+    return years_since(t, subject.dob) <= 21
+
+
+def _only_prop64_and_completed(subject: Subject, conviction: Conviction, t: datetime) -> bool:
+    return subject.only_prop64 and subject.all_sentences_completed(t)
+
+
+def _conviction_free_for(years: int) -> Predicate:
+    def applies(subject: Subject, conviction: Conviction, t: datetime) -> bool:
+        return subject.facts.most_recent_conviction_date <= add_years(t, -years)  # inclusive (quirk 5)
+
+    return applies
+
+
+def _serving_sentence(subject: Subject, conviction: Conviction, t: datetime) -> bool:
+    return not subject.all_sentences_completed(t)
+
+
+def _deceased(subject: Subject, conviction: Conviction, t: datetime) -> bool:
+    return subject.is_deceased
+
+
+def _setting(options: Mapping[str, Any] | None, key: str, default: int) -> int:
+    value = default if options is None or key not in options else options[key]
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise OptionsError(f"los_angeles option {key} must be a whole number, got {value!r}")
+    if value < 0:
+        raise OptionsError(f"los_angeles option {key} must not be negative, got {value}")
+    return value
+
+
+def los_angeles_flow(
+    county: str = COUNTY,
+    *,
+    individual_age: int = DEFAULT_INDIVIDUAL_AGE,
+    years_conviction_free: int = DEFAULT_YEARS_CONVICTION_FREE,
+    options: Mapping[str, Any] | None = None,
+) -> RuleFlow:
+    """The LA flow; ``options`` (e.g. from a policies document) may set ``individual_age`` and
+    ``years_conviction_free`` and overrides the keyword values."""
+    require_county(NAME, COUNTY, county)
+    unknown = sorted(str(key) for key in (options or {}) if key not in OPTION_KEYS)
+    if unknown:
+        raise OptionsError(
+            f"unknown los_angeles option(s): {', '.join(unknown)} (known: {', '.join(OPTION_KEYS)})"
+        )
+    age = _setting(options, "individual_age", individual_age)
+    years = _setting(options, "years_conviction_free", years_conviction_free)
+    rules = (
+        Rule(
+            "misdemeanor or infraction",
+            is_misdemeanor,
+            Decision(D.CITY_ATTORNEY, "Misdemeanor or Infraction"),
+        ),
+        Rule(
+            "on or after 11/9/2016",
+            not_before_effective_date,
+            Decision(D.NOT_ELIGIBLE, "Occurred after 11/09/2016"),
+        ),
+        Rule("11357(a) or (b)", _is_11357_a_or_b, Decision(D.DISMISSAL, "11357(a) or 11357(b)")),
+        Rule("other 11357", _is_11357, Decision(D.HAND_REVIEW, "Other 11357")),
+        Rule("earlier superstrike", _earlier_superstrike, Decision(D.NOT_ELIGIBLE, "PC 667(e)(2)(c)(iv)")),
+        Rule("earlier PC 290", _earlier_pc290, Decision(D.NOT_ELIGIBLE, "PC 290")),
+        Rule("two priors", _two_priors, Decision(D.NOT_ELIGIBLE, "Two priors")),
+        Rule("age", _older_than(age), Decision(D.DISMISSAL, f"{age} years or older")),
+        Rule("21 or younger", _21_or_younger_now, Decision(D.DISMISSAL, "21 years or younger")),
+        Rule(
+            "only Prop 64, sentences completed",
+            _only_prop64_and_completed,
+            Decision(D.DISMISSAL, "Only has 11357-60 charges and completed sentence"),
+        ),
+        Rule(
+            "conviction free",
+            _conviction_free_for(years),
+            Decision(D.DISMISSAL, f"No convictions in past {years} years"),
+        ),
+        Rule("serving sentence", _serving_sentence, Decision(D.HAND_REVIEW, "Currently serving sentence")),
+        Rule("deceased", _deceased, Decision(D.DISMISSAL, "Deceased")),
+    )
+    return RuleFlow(
+        name=NAME,
+        county=COUNTY,
+        rules=rules,
+        default=Decision(D.HAND_REVIEW, "No applicable eligibility criteria"),
+        gang_combinations=True,
+        options=MappingProxyType({"individual_age": age, "years_conviction_free": years}),
+    )

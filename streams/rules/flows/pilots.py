@@ -1,0 +1,109 @@
+"""The San Joaquin and Contra Costa pilot flows of 2019 (spec §8.5; PRE:data/san_joaquin_eligibility_flow.go
+and contra_costa_eligibility_flow.go), which share their logic and differ only in county.
+
+They also evaluate related charges (§5.2): a related conviction is dismissed, with its own code section as the
+reason, when its cycle has a Prop 64 charge on any row. ``4060 BP`` is compared as the exact raw string (quirk
+14). Subjects are built with the pilot code-section rule (see
+:func:`streams.rules.subject.pilot_code_section`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import datetime
+from typing import Any
+
+from streams.rules.flows.base import (
+    Rule,
+    RuleFlow,
+    has_several_convictions,
+    is_misdemeanor,
+    not_before_effective_date,
+    require_county,
+    require_no_options,
+    sentence_completed,
+)
+from streams.rules.flows.sacramento import years_since_most_recent
+from streams.rules.outcome import Decision, Determination
+from streams.rules.subject import Conviction, Subject
+
+SAN_JOAQUIN = "san_joaquin"
+CONTRA_COSTA = "contra_costa"
+COUNTIES = {SAN_JOAQUIN: "SAN JOAQUIN", CONTRA_COSTA: "CONTRA COSTA"}
+D = Determination
+
+
+def _related(subject: Subject, conviction: Conviction, t: datetime) -> bool:
+    return conviction.code.related_section is not None
+
+
+def _related_in_prop64_cycle(subject: Subject, conviction: Conviction, t: datetime) -> bool:
+    return _related(subject, conviction, t) and conviction.has_prop64_charge_in_cycle
+
+
+def _related_4060_in_prop64_cycle(subject: Subject, conviction: Conviction, t: datetime) -> bool:
+    return _related_in_prop64_cycle(subject, conviction, t) and conviction.code_section == "4060 BP"
+
+
+def _dismiss_quoting_section(conviction: Conviction) -> Decision:
+    return Decision(D.DISMISSAL, conviction.code_section)
+
+
+def _starts_11357(subject: Subject, conviction: Conviction, t: datetime) -> bool:
+    return conviction.code_section.startswith("11357")
+
+
+def _several_and_crime_free_5(subject: Subject, conviction: Conviction, t: datetime) -> bool:
+    return has_several_convictions(subject, conviction, t) and years_since_most_recent(subject, t) > 5
+
+
+RULES: tuple[Rule, ...] = (
+    Rule(
+        "on or after 11/9/2016",
+        not_before_effective_date,
+        Decision(D.NOT_ELIGIBLE, "Occurred after 11/09/2016"),
+    ),
+    Rule(
+        "related 4060 BP with Prop 64 in cycle", _related_4060_in_prop64_cycle, Decision(D.MAYBE, "4060 BP")
+    ),
+    Rule("related with Prop 64 in cycle", _related_in_prop64_cycle, _dismiss_quoting_section),
+    Rule("related without Prop 64 in cycle", _related, Decision(D.MAYBE, "No Related Prop64 Charges")),
+    Rule("misdemeanor or infraction", is_misdemeanor, Decision(D.DISMISSAL, "Misdemeanor or Infraction")),
+    Rule("11357", _starts_11357, Decision(D.DISMISSAL, "11357 HS")),
+    Rule(
+        "several convictions, none in 5 years",
+        _several_and_crime_free_5,
+        Decision(D.DISMISSAL, "No convictions in past 5 years"),
+    ),
+    Rule(
+        "several convictions", has_several_convictions, Decision(D.MAYBE, "Has convictions in past 5 years")
+    ),
+    Rule("sentence completed", sentence_completed, Decision(D.DISMISSAL, "Sentence Completed")),
+)
+
+
+def pilot_flow(name: str, county: str, *, options: Mapping[str, Any] | None = None) -> RuleFlow:
+    """The San Joaquin (``name="san_joaquin"``) or Contra Costa (``"contra_costa"``) flow (no options)."""
+    expected = COUNTIES[name]
+    require_county(name, expected, county)
+    require_no_options(name, options)
+    return RuleFlow(
+        name=name,
+        county=expected,
+        rules=RULES,
+        default=Decision(D.MAYBE, "Sentence not Completed"),
+        related=True,
+        pilot_code_sections=True,
+    )
+
+
+def san_joaquin_flow(
+    county: str = COUNTIES[SAN_JOAQUIN], *, options: Mapping[str, Any] | None = None
+) -> RuleFlow:
+    return pilot_flow(SAN_JOAQUIN, county, options=options)
+
+
+def contra_costa_flow(
+    county: str = COUNTIES[CONTRA_COSTA], *, options: Mapping[str, Any] | None = None
+) -> RuleFlow:
+    return pilot_flow(CONTRA_COSTA, county, options=options)
