@@ -95,3 +95,34 @@ def known_series(load_yaml: Callable[[Path], Any]) -> frozenset[str]:
     recording = load_yaml(REPO / "deploy/prometheus/rules/recording.yml")
     names |= {rule["record"] for group in recording["groups"] for rule in group["rules"]}
     return frozenset(names)
+
+
+@pytest.fixture(scope="session")
+def settings_env_names() -> frozenset[str]:
+    """Environment variables streams/settings.py reads: the only names deploy files may set for the worker."""
+    source = (REPO / "streams" / "settings.py").read_text(encoding="utf-8")
+    names = frozenset(re.findall(r'_env\("(CLEARANCE_[A-Z_]+)"', source))
+    assert "CLEARANCE_KAFKA_BOOTSTRAP" in names
+    return names
+
+
+@pytest.fixture(scope="session")
+def dockerfile() -> list[tuple[str, str]]:
+    """The Dockerfile as (INSTRUCTION, arguments) pairs, continuation lines joined and comments dropped."""
+    logical: list[str] = []
+    pending = ""
+    for line in (REPO / "Dockerfile").read_text(encoding="utf-8").splitlines():
+        stripped = line.strip()
+        if not stripped or stripped.startswith("#"):
+            continue
+        if stripped.endswith("\\"):
+            pending += stripped[:-1] + " "
+            continue
+        logical.append(pending + stripped)
+        pending = ""
+    assert not pending, "Dockerfile ends inside a continuation"
+    pairs = []
+    for line in logical:
+        instruction, _, arguments = line.partition(" ")
+        pairs.append((instruction.upper(), arguments.strip()))
+    return pairs
