@@ -24,8 +24,7 @@ _YYYYMMDD = re.compile(r"[0-9]{8}")
 
 
 def parse_yyyymmdd(text: str) -> datetime:
-    """Parse like Go's ``time.Parse("20060102", text)``; anything it rejects becomes ``ZERO_TIME`` (gogen
-    ignores errors).
+    """Parse like Go's ``time.Parse("20060102", text)``; a rejected text is ``ZERO_TIME`` (errors ignored).
 
     Cached because a DOJ file repeats the same few thousand dates millions of times.
     """
@@ -74,8 +73,7 @@ def wrap_int64(value: int) -> int:
 
 
 def add_years(t: datetime, years: int) -> datetime:
-    """``t.AddDate(years, 0, 0)``: Feb 29 in a non-leap target year rolls over to Mar 1 (Go normalises, quirk
-    6)."""
+    """``t.AddDate(years, 0, 0)``: Feb 29 in a non-leap target year becomes Mar 1 (Go normalises, quirk 6)."""
     year = t.year + years
     if year < 1:
         return ZERO_TIME

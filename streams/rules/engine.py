@@ -1,5 +1,4 @@
-"""Classify one subject under one flow: the pure function the offline classifier and the streaming worker
-share.
+"""Classify one subject under one flow: the pure function the offline classifier and streaming worker share.
 
 Subject-wide columns are computed once per call and shared by every evaluated conviction, so a subject with
 many Prop 64 convictions costs little more than one with a single conviction.
@@ -16,11 +15,8 @@ from streams.rules.subject import Subject
 
 
 def subject_for(subject: Subject, flow: Flow) -> Subject:
-    """The subject as ``flow`` must see it: rebuilt with the pilot code-section rule only when that changes a
-    row."""
-    if flow.pilot_code_sections != subject.pilot_code_sections and (
-        flow.pilot_code_sections is False or subject.differs_under_pilot_rule()
-    ):
+    """The subject as ``flow`` sees it: rebuilt under the flow's code-section rule if that changes a row."""
+    if flow.pilot_code_sections != subject.pilot_code_sections and subject.differs_under_pilot_rule():
         return subject.rebuilt(pilot_code_sections=flow.pilot_code_sections)
     return subject
 

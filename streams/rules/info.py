@@ -42,6 +42,7 @@ ELIGIBILITY_COLUMNS: tuple[str, ...] = (
 )
 POSSIBLE_OTHER_COLUMN = ELIGIBILITY_COLUMNS.index("Possible Other P64 Charges")
 
+# Prop 64 took effect on 11/9/2016; flows and the "Occurred after" flag compare with midnight UTC of that day.
 PROP64_EFFECTIVE_DATE = datetime(2016, 11, 9)
 
 

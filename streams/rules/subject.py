@@ -1,5 +1,4 @@
-"""A person's history (spec §4): rows pushed in file order become de-duplicated convictions plus subject-wide
-facts.
+"""A person's history (spec §4): rows in file order become de-duplicated convictions and subject-wide facts.
 
 A subject is built for every person of a 1M-row file and rebuilt on every streaming event, so
 :meth:`Subject.push` does only what gogen's ``PushRow`` does, with set/dict look-ups, and the subject-wide
@@ -26,8 +25,7 @@ from streams.rules.matchers import PROP64_SECTIONS, CodeFacts, code_facts
 
 
 def pilot_code_section(offense_descr: str, comment_text: str) -> str:
-    """Code section as the 2019 pilot flows derived it: only the exact ``SEE COMMENT FOR CHARGE`` defers to
-    the comment.
+    """Code section as the 2019 pilots derived it: only an exact ``SEE COMMENT FOR CHARGE`` reads the comment.
 
     The final gogen also defers on a blank (or space-padded) OFFENSE_DESCR (spec §3.2 note); that changes
     which rows are Prop 64 charges, so the Sacramento/San Joaquin/Contra Costa flows evaluate subjects built
@@ -39,8 +37,7 @@ def pilot_code_section(offense_descr: str, comment_text: str) -> str:
 
 @dataclass(slots=True)
 class Conviction:
-    """One distinct conviction (first row of its CNT_ORDER). ``sentence_end_date`` grows with later sentence
-    rows."""
+    """One distinct conviction (first row of a CNT_ORDER); ``sentence_end_date`` grows with sentence rows."""
 
     index: int
     code_section: str
@@ -62,8 +59,7 @@ class Conviction:
         return self.code.prop64_section
 
     def occurred_in_last_7_years(self, compute_at: datetime) -> bool:
-        """Disposition after compute-at minus 7 years (gogen used the wall clock here; quirk 3 is not
-        reproduced)."""
+        """Disposition after compute-at minus 7 years (gogen used the wall clock; quirk 3 not reproduced)."""
         return self.disposition_date > add_years(compute_at, -7)
 
 
@@ -272,8 +268,7 @@ class Subject:
 
     @property
     def only_prop64(self) -> bool:
-        """Every conviction on record is a Prop 64 charge (true for a subject without convictions, like
-        gogen)."""
+        """Every conviction is a Prop 64 charge (true without convictions, as gogen compares counts)."""
         return self.facts.prop64_total == len(self.convictions)
 
     @property

@@ -14,14 +14,12 @@ from types import MappingProxyType
 from typing import Any, Protocol
 
 from streams.errors import OptionsError
+from streams.rules.info import PROP64_EFFECTIVE_DATE
 from streams.rules.outcome import Decision
 from streams.rules.subject import Conviction, Subject
 
 Predicate = Callable[[Subject, Conviction, datetime], bool]
 Outcome = Decision | Callable[[Conviction], Decision]
-
-# Prop 64 took effect on 11/9/2016; flows compare disposition dates with midnight UTC of that day.
-PROP64_EFFECTIVE_DATE = datetime(2016, 11, 9)
 
 
 class Flow(Protocol):
@@ -42,8 +40,10 @@ class Flow(Protocol):
 
 @dataclass(frozen=True, slots=True)
 class Rule:
-    """One step of a flow: when ``applies`` holds, the flow answers ``outcome`` (a decision, or one built from
-    the conviction when the reason quotes it)."""
+    """One step of a flow: when ``applies`` holds, the flow answers ``outcome``.
+
+    ``outcome`` is a decision, or a function of the conviction when the reason quotes it.
+    """
 
     name: str
     applies: Predicate
@@ -52,10 +52,12 @@ class Rule:
 
 @dataclass(frozen=True, slots=True, eq=False)
 class RuleFlow:
-    """A flow as data. ``gang_combinations``: the superstrike column and test include Los Angeles' same-case
-    gang combinations. ``pilot_code_sections``: subjects are built with the 2019 pilot code-section rule.
-    ``related``: related charges (§5.2) are evaluated too. ``options`` is the normalised policy, the input of
-    the fingerprint."""
+    """A flow as data: rules checked in order, ``default`` when none applies.
+
+    ``related``: related charges (§5.2) are evaluated too. ``gang_combinations``: the superstrike column and
+    test include Los Angeles' same-case gang combinations. ``pilot_code_sections``: subjects are seen with the
+    2019 pilot code-section rule. ``options`` is the normalised policy, the input of the fingerprint.
+    """
 
     name: str
     county: str
@@ -109,8 +111,7 @@ def is_misdemeanor(subject: Subject, conviction: Conviction, t: datetime) -> boo
 
 
 def not_before_effective_date(subject: Subject, conviction: Conviction, t: datetime) -> bool:
-    """Pilot/LA test: the disposition is not before 11/9/2016 (so 11/9/2016 itself counts as "after", quirk
-    5)."""
+    """Pilot/LA test: disposition not before 11/9/2016 (so 11/9/2016 itself counts as "after", quirk 5)."""
     return not conviction.disposition_date < PROP64_EFFECTIVE_DATE
 
 

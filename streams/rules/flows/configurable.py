@@ -1,5 +1,4 @@
-"""The final gogen flow, configured by BEAR's options JSON (spec §8.1;
-G:data/configurable_eligibility_flow.go).
+"""The final gogen flow, configured by BEAR's options JSON (§8.1, G:data/configurable_eligibility_flow.go).
 
 The options document is accepted as BEAR writes it: unknown keys are ignored (BEAR adds its own UI flags such
 as ``dismissYearsSinceConvictionThreshold``), missing fields and ``null`` mean "off", and keys match

@@ -120,8 +120,11 @@ def los_angeles_flow(
     years_conviction_free: int = DEFAULT_YEARS_CONVICTION_FREE,
     options: Mapping[str, Any] | None = None,
 ) -> RuleFlow:
-    """The LA flow; ``options`` (e.g. from a policies document) may set ``individual_age`` and
-    ``years_conviction_free`` and overrides the keyword values."""
+    """The LA flow with its two settings (LA defaults 50 and 10).
+
+    ``options`` (e.g. from a policies document) may set ``individual_age`` and ``years_conviction_free``; it
+    overrides the keyword values.
+    """
     require_county(NAME, COUNTY, county)
     unknown = sorted(str(key) for key in (options or {}) if key not in OPTION_KEYS)
     if unknown:

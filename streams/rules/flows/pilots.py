@@ -1,5 +1,6 @@
-"""The San Joaquin and Contra Costa pilot flows of 2019 (spec §8.5; PRE:data/san_joaquin_eligibility_flow.go
-and contra_costa_eligibility_flow.go), which share their logic and differ only in county.
+"""The San Joaquin and Contra Costa pilot flows of 2019 (spec §8.5), which differ only in county.
+
+Sources: PRE:data/san_joaquin_eligibility_flow.go and contra_costa_eligibility_flow.go.
 
 They also evaluate related charges (§5.2): a related conviction is dismissed, with its own code section as the
 reason, when its cycle has a Prop 64 charge on any row. ``4060 BP`` is compared as the exact raw string (quirk

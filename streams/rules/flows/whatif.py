@@ -1,5 +1,4 @@
-"""The two "what if" flows gogen computes in every run for its summary (spec §8.2;
-G:data/hypothetical_eligibility_flows.go).
+"""The "what if" flows gogen computes in every run for its summary (spec §8.2, G:data/hypothetical_*.go).
 
 Each dismisses every conviction it evaluates; they differ only in whether related charges (§5.2) are
 evaluated.
