@@ -1,0 +1,160 @@
+"""What the local broker is configured with, as pure functions of the bootstrap string and the data directory.
+
+Kept apart from the process handling in ``broker`` so the decisions (is this bootstrap ours to run, which
+listeners, which JVM flags) are testable without starting a JVM.
+"""
+
+from __future__ import annotations
+
+import base64
+import ipaddress
+import shlex
+import uuid
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from string import Template
+
+DEFAULT_PORT = 9092
+# kafka-server-start.sh uses 1 GiB; the project's broker serves one laptop or CI job on two cores.
+DEFAULT_HEAP_OPTS = "-Xms256m -Xmx512m"
+# Kafka's own defaults (bin/kafka-run-class.sh), minus flags Java 17 no longer needs.
+DEFAULT_JVM_PERFORMANCE_OPTS = (
+    "-server -XX:+UseG1GC -XX:MaxGCPauseMillis=20 -XX:InitiatingHeapOccupancyPercent=35 "
+    "-XX:+ExplicitGCInvokesConcurrent"
+)
+
+
+@dataclass(frozen=True, slots=True)
+class Endpoint:
+    """One ``host:port`` of a bootstrap string."""
+
+    host: str
+    port: int
+
+    @property
+    def is_loopback(self) -> bool:
+        if self.host == "localhost":
+            return True
+        try:
+            return ipaddress.ip_address(self.host).is_loopback
+        except ValueError:
+            return False
+
+    @property
+    def bind_host(self) -> str:
+        """Where the listeners bind: ``localhost`` becomes 127.0.0.1 so the broker stays on loopback."""
+        return "127.0.0.1" if self.host == "localhost" else self.host
+
+    @property
+    def listener_host(self) -> str:
+        """The bind host as Kafka's listener syntax wants it (IPv6 in brackets)."""
+        return f"[{self.bind_host}]" if ":" in self.bind_host else self.bind_host
+
+    def __str__(self) -> str:
+        return f"[{self.host}]:{self.port}" if ":" in self.host else f"{self.host}:{self.port}"
+
+
+def parse_endpoint(text: str) -> Endpoint:
+    """``host[:port]`` or ``[v6]:port``; the port defaults to 9092. ``ValueError`` on garbage."""
+    text = text.strip()
+    if text.startswith("["):
+        host, _, rest = text[1:].partition("]")
+        port_text = rest.removeprefix(":")
+    elif text.count(":") == 1:
+        host, _, port_text = text.partition(":")
+    else:
+        host, port_text = text, ""
+    if not host:
+        raise ValueError(f"no host in {text!r}")
+    port = int(port_text) if port_text else DEFAULT_PORT
+    if not 0 < port < 65536:
+        raise ValueError(f"port out of range in {text!r}")
+    return Endpoint(host, port)
+
+
+def local_endpoint(bootstrap: str) -> Endpoint | None:
+    """The endpoint the local broker should serve, or ``None`` when the bootstrap names some other cluster.
+
+    Only a single loopback ``host:port`` is ours to run: a list of servers, or any routable host, is an
+    existing cluster that ``clearance broker start|stop`` must leave alone.
+    """
+    entries = [e for e in bootstrap.split(",") if e.strip()]
+    if len(entries) != 1:
+        return None
+    try:
+        endpoint = parse_endpoint(entries[0])
+    except ValueError:
+        return None
+    return endpoint if endpoint.is_loopback else None
+
+
+def render_properties(template: str, endpoint: Endpoint, controller_port: int, log_dirs: Path) -> str:
+    """Fill ``server.properties.template``; a placeholder the template needs but we do not supply is a bug."""
+    return Template(template).substitute(
+        host=endpoint.listener_host,
+        broker_port=endpoint.port,
+        controller_port=controller_port,
+        log_dirs=str(log_dirs),
+    )
+
+
+def read_properties(text: str) -> dict[str, str]:
+    """Enough of Java's properties syntax for files we rendered: ``key=value`` lines and comments."""
+    values: dict[str, str] = {}
+    for line in text.splitlines():
+        stripped = line.strip()
+        if not stripped or stripped[0] in "#!":
+            continue
+        key, _, value = stripped.partition("=")
+        values[key.strip()] = value.strip()
+    return values
+
+
+def advertised_bootstrap(properties: Mapping[str, str]) -> str | None:
+    """``host:port`` of the PLAINTEXT listener a rendered configuration advertises."""
+    for listener in properties.get("advertised.listeners", "").split(","):
+        name, sep, address = listener.partition("://")
+        if sep and name.strip() == "PLAINTEXT":
+            return address
+    return None
+
+
+def new_cluster_id() -> str:
+    """A Kafka cluster id: a random UUID as unpadded URL-safe base64 (22 characters), never starting with
+    ``-`` (Kafka's ``Uuid.toString`` form, which StorageTool rejects when it looks like an option)."""
+    while True:
+        candidate = base64.urlsafe_b64encode(uuid.uuid4().bytes).decode("ascii").rstrip("=")
+        if not candidate.startswith("-"):
+            return candidate
+
+
+def broker_jvm_options(env: Mapping[str, str], logs_dir: Path, log4j_config: Path) -> list[str]:
+    """JVM flags of the broker: heap and GC overridable with Kafka's usual variables (KAFKA_HEAP_OPTS,
+    KAFKA_JVM_PERFORMANCE_OPTS, KAFKA_OPTS), logging pinned to the project's log4j2 XML and log directory."""
+    heap = env.get("KAFKA_HEAP_OPTS") or DEFAULT_HEAP_OPTS
+    performance = env.get("KAFKA_JVM_PERFORMANCE_OPTS") or DEFAULT_JVM_PERFORMANCE_OPTS
+    extra = env.get("KAFKA_OPTS", "")
+    return [
+        *shlex.split(heap),
+        *shlex.split(performance),
+        "-Djava.awt.headless=true",
+        "-XX:+ExitOnOutOfMemoryError",
+        f"-Dkafka.logs.dir={logs_dir}",
+        f"-Dlog4j2.configurationFile={log4j_config}",
+        *shlex.split(extra),
+    ]
+
+
+__all__ = [
+    "DEFAULT_HEAP_OPTS",
+    "DEFAULT_PORT",
+    "Endpoint",
+    "advertised_bootstrap",
+    "broker_jvm_options",
+    "local_endpoint",
+    "new_cluster_id",
+    "parse_endpoint",
+    "read_properties",
+    "render_properties",
+]
