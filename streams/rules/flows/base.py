@@ -25,10 +25,17 @@ Outcome = Decision | Callable[[Conviction], Decision]
 class Flow(Protocol):
     """What the engine needs from a flow (all flows here are :class:`RuleFlow` instances)."""
 
-    name: str
-    county: str
-    gang_combinations: bool
-    pilot_code_sections: bool
+    @property
+    def name(self) -> str: ...
+
+    @property
+    def county(self) -> str: ...
+
+    @property
+    def gang_combinations(self) -> bool: ...
+
+    @property
+    def pilot_code_sections(self) -> bool: ...
 
     @property
     def options(self) -> Mapping[str, Any]: ...

@@ -1,0 +1,37 @@
+"""Rule-table flows: the first applicable rule wins, else the default; ``explain`` names the rule."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from streams.rules.flows.base import Rule, RuleFlow
+from streams.rules.outcome import Decision, Determination
+from streams.rules.subject import Conviction, Subject, build_subject
+
+T = datetime(2020, 7, 1)
+FIRST = Decision(Determination.DISMISSAL, "first")
+DEFAULT = Decision(Determination.HAND_REVIEW, "default")
+
+
+def _felony(subject: Subject, conviction: Conviction, t: datetime) -> bool:
+    return conviction.is_felony
+
+
+def _always(subject: Subject, conviction: Conviction, t: datetime) -> bool:
+    return True
+
+
+def _quote(conviction: Conviction) -> Decision:
+    return Decision(Determination.MAYBE, f" {conviction.code_section} ")
+
+
+def test_first_applicable_rule_wins_and_default_otherwise(record) -> None:
+    flow = RuleFlow("t", "X", (Rule("felony", _felony, FIRST), Rule("quote", _always, _quote)), DEFAULT)
+    subject = build_subject("S", [record(0, "11357 HS", county="X"), record(1, "11358 HS", is_felony=False)])
+    felony, misdemeanor = subject.convictions
+    assert flow.decide(subject, felony, T) == FIRST
+    assert flow.explain(subject, felony, T) == "felony"
+    assert flow.decide(subject, misdemeanor, T) == Decision(Determination.MAYBE, "11358 HS")
+    empty = RuleFlow("t", "X", (Rule("felony", _felony, FIRST),), DEFAULT)
+    assert empty.decide(subject, misdemeanor, T) == DEFAULT
+    assert empty.explain(subject, misdemeanor, T) == "default"
