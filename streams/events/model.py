@@ -1,0 +1,124 @@
+"""The contract's vocabulary and the decoded record-change event, typed so the worker never reads raw dicts.
+
+Every string here is also an ``enum``/``const`` of a file in ``schemas/``; ``tests/events/test_model.py`` pins
+them to those files so code and contract cannot drift apart.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import datetime
+from typing import ClassVar
+
+from streams.events.timefmt import format_date_time
+
+RECORD_CHANGE_V1 = "record-change.v1"
+DETERMINATION_V1 = "determination.v1"
+DISMISSAL_CANDIDATE_V1 = "dismissal-candidate.v1"
+DEAD_LETTER_V1 = "dead-letter.v1"
+
+RECORD_UPSERTED = "record.upserted"
+RECORD_RETRACTED = "record.retracted"
+RECORD_CHANGED = "record.changed"
+EVENT_TYPES: tuple[str, ...] = (RECORD_UPSERTED, RECORD_RETRACTED, RECORD_CHANGED)
+
+MAX_CHANGES = 5000
+MAX_EVENT_BYTES = 1_048_576
+
+# Dead-letter kinds (streams.errors.EventError.kind); precedence when several apply: oversized (checked before
+# parsing), not_json, unknown_type (schema/type value not known: its shape cannot be judged), then schema.
+NOT_JSON = "not_json"
+SCHEMA = "schema"
+UNKNOWN_TYPE = "unknown_type"
+OVERSIZED = "oversized"
+PROCESSING = "processing"
+ERROR_KINDS: tuple[str, ...] = (NOT_JSON, SCHEMA, UNKNOWN_TYPE, OVERSIZED, PROCESSING)
+
+ELIGIBLE_FOR_DISMISSAL = "Eligible for Dismissal"
+ELIGIBLE_FOR_REDUCTION = "Eligible for Reduction"
+# gogen's complete catalogue of determination texts (reference §7), "" included (unconfigured configurable
+# section).
+DETERMINATIONS: tuple[str, ...] = (
+    ELIGIBLE_FOR_DISMISSAL,
+    ELIGIBLE_FOR_REDUCTION,
+    "Not eligible",
+    "Maybe Eligible - Flag for Review",
+    "Hand Review",
+    "To be reviewed by City Attorneys",
+    "",
+)
+CANDIDATE_DETERMINATIONS: frozenset[str] = frozenset({ELIGIBLE_FOR_DISMISSAL, ELIGIBLE_FOR_REDUCTION})
+
+ACTIVE = "active"
+RETRACTED = "retracted"
+
+Scalar = str | int | float | None
+
+
+@dataclass(frozen=True, slots=True)
+class Upsert:
+    """Create or replace the subject's record ``record_key``.
+
+    ``record`` is the event's own mapping (DOJ column → value, unknown keys kept), not copied: treat it as
+    read-only.
+    """
+
+    record_key: str
+    sequence: int
+    record: Mapping[str, Scalar]
+    op: ClassVar[str] = "upserted"
+
+    def to_json_obj(self) -> dict[str, object]:
+        return {
+            "op": "upserted",
+            "record_key": self.record_key,
+            "sequence": self.sequence,
+            "record": self.record,
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class Retract:
+    """Remove the subject's record ``record_key``; ``sequence`` is informational and often absent."""
+
+    record_key: str
+    sequence: int | None = None
+    op: ClassVar[str] = "retracted"
+
+    def to_json_obj(self) -> dict[str, object]:
+        obj: dict[str, object] = {"op": "retracted", "record_key": self.record_key}
+        if self.sequence is not None:
+            obj["sequence"] = self.sequence
+        return obj
+
+
+Change = Upsert | Retract
+
+
+@dataclass(frozen=True, slots=True)
+class RecordChangeEvent:
+    """A validated ``record-change.v1`` event. Top-level properties the contract does not name are dropped.
+
+    ``emitted_at`` is an aware UTC datetime (:func:`~streams.events.timefmt.parse_date_time` explains leap
+    seconds and out-of-range years); it serves the event-to-determination latency metric only.
+    """
+
+    event_id: str
+    type: str
+    source_agency: str
+    emitted_at: datetime
+    subject_id: str
+    changes: tuple[Change, ...]
+
+    def to_json_obj(self) -> dict[str, object]:
+        """The event as its JSON object (what :func:`streams.events.codec.encode` writes)."""
+        return {
+            "schema": RECORD_CHANGE_V1,
+            "event_id": self.event_id,
+            "type": self.type,
+            "source_agency": self.source_agency,
+            "emitted_at": format_date_time(self.emitted_at, timespec="microseconds"),
+            "subject_id": self.subject_id,
+            "changes": [change.to_json_obj() for change in self.changes],
+        }

@@ -1,0 +1,154 @@
+"""Hand-written validator for ``record-change.v1``: the JSON Schema's verdicts, ~100× faster than jsonschema.
+
+jsonschema needs ~8 ms for a 20-record event (≈390 µs per record), far beyond the worker's budget of ≥30,000
+records/s on 2 cores; this single pass checks and builds the typed event in a few µs per record. Agreement
+with ``schemas/record-change.v1.schema.json`` is proved by tests (every example, hypothesis-generated valid
+and mutated events). Messages start with the JSON path of the offending value and never quote a value, because
+events carry personal data and the messages go to logs and to the dead-letter topic.
+"""
+
+from __future__ import annotations
+
+from typing import NoReturn
+
+from streams.errors import EventError
+from streams.events.model import (
+    EVENT_TYPES,
+    MAX_CHANGES,
+    NOT_JSON,
+    RECORD_CHANGE_V1,
+    RECORD_RETRACTED,
+    RECORD_UPSERTED,
+    SCHEMA,
+    UNKNOWN_TYPE,
+    Change,
+    RecordChangeEvent,
+    Retract,
+    Upsert,
+)
+from streams.events.timefmt import is_date_time, parse_date_time
+
+_MISSING = object()
+_SCALARS = frozenset({str, int, float, type(None)})
+_JSON_TYPES = {dict: "an object", list: "an array", str: "a string", int: "an integer", float: "a number",
+               bool: "a boolean", type(None): "null"}
+
+
+def json_type(value: object) -> str:
+    """JSON name of a decoded value's type, for messages that must not quote the value itself."""
+    return _JSON_TYPES.get(type(value), type(value).__name__)
+
+
+def _key_path(parent: str, key: str) -> str:
+    if key.isidentifier() and key.isascii():
+        return f"{parent}.{key}"
+    shown = key if len(key) <= 64 else key[:61] + "..."
+    return f"{parent}[{shown!r}]"
+
+
+def _fail(path: str, problem: str) -> NoReturn:
+    raise EventError(SCHEMA, f"{path}: {problem}")
+
+
+def _text(obj: dict[str, object], name: str, path: str, max_length: int) -> str:
+    value = obj.get(name, _MISSING)
+    if value is _MISSING:
+        _fail(path, f"missing required property '{name}'")
+    if type(value) is not str:
+        _fail(f"{path}.{name}", f"must be a string, not {json_type(value)}")
+    if not 0 < len(value) <= max_length:
+        _fail(f"{path}.{name}", f"must be 1 to {max_length} characters long")
+    return value
+
+
+def _sequence(value: object, path: str) -> int:
+    """JSON Schema ``integer`` ≥ 0: an int (never a bool) or a float without fraction, like jsonschema."""
+    if type(value) is int:
+        number = value
+    elif type(value) is float and value.is_integer():
+        number = int(value)
+    else:
+        _fail(path, f"must be an integer, not {json_type(value)}")
+    if number < 0:
+        _fail(path, "must be >= 0")
+    return number
+
+
+def _header(obj: dict[str, object], name: str, known: tuple[str, ...]) -> str:
+    """Check ``schema``/``type`` first: the shape of an event of unknown kind is not judged (unknown_type)."""
+    value = obj.get(name, _MISSING)
+    if value is _MISSING:
+        _fail("$", f"missing required property '{name}'")
+    if type(value) is not str:
+        _fail(f"$.{name}", f"must be a string, not {json_type(value)}")
+    if value not in known:
+        raise EventError(UNKNOWN_TYPE, f"$.{name}: unknown value; this worker reads {', '.join(known)}")
+    return value
+
+
+def _upsert(change: dict[str, object], path: str) -> Upsert:
+    key = _text(change, "record_key", path, 200)
+    sequence = change.get("sequence", _MISSING)
+    if sequence is _MISSING:
+        _fail(path, "missing required property 'sequence'")
+    record = change.get("record", _MISSING)
+    if record is _MISSING:
+        _fail(path, "missing required property 'record'")
+    if type(record) is not dict:
+        _fail(f"{path}.record", f"must be an object, not {json_type(record)}")
+    if not _SCALARS.issuperset(map(type, record.values())):
+        for name, value in record.items():
+            if type(value) not in _SCALARS:
+                problem = f"must be a string, number or null, not {json_type(value)}"
+                _fail(_key_path(f"{path}.record", name), problem)
+    return Upsert(key, _sequence(sequence, f"{path}.sequence"), record)
+
+
+def _retract(change: dict[str, object], path: str) -> Retract:
+    key = _text(change, "record_key", path, 200)
+    sequence = change.get("sequence", _MISSING)
+    return Retract(key, None if sequence is _MISSING else _sequence(sequence, f"{path}.sequence"))
+
+
+def parse_record_change(obj: object) -> RecordChangeEvent:
+    """Check a decoded JSON value against ``record-change.v1`` and build the typed event.
+
+    Raises :class:`~streams.errors.EventError`: ``not_json`` when the top level is not an object,
+    ``unknown_type`` for a ``schema``/``type`` string we do not know, ``schema`` for every other violation.
+    """
+    if type(obj) is not dict:
+        raise EventError(NOT_JSON, f"$: the top level is {json_type(obj)}, expected an object")
+    _header(obj, "schema", (RECORD_CHANGE_V1,))
+    event_type = _header(obj, "type", EVENT_TYPES)
+    event_id = _text(obj, "event_id", "$", 200)
+    source_agency = _text(obj, "source_agency", "$", 200)
+    emitted_at = obj.get("emitted_at", _MISSING)
+    if emitted_at is _MISSING:
+        _fail("$", "missing required property 'emitted_at'")
+    if type(emitted_at) is not str or not is_date_time(emitted_at):
+        _fail("$.emitted_at", "must be an RFC 3339 date-time string with an offset")
+    subject_id = _text(obj, "subject_id", "$", 64)
+    changes = obj.get("changes", _MISSING)
+    if changes is _MISSING:
+        _fail("$", "missing required property 'changes'")
+    if type(changes) is not list:
+        _fail("$.changes", f"must be an array, not {json_type(changes)}")
+    if not 0 < len(changes) <= MAX_CHANGES:
+        _fail("$.changes", f"must hold 1 to {MAX_CHANGES} changes")
+    only = {RECORD_UPSERTED: "upserted", RECORD_RETRACTED: "retracted"}.get(event_type)
+    parsed: list[Change] = []
+    append = parsed.append
+    for i, change in enumerate(changes):
+        if type(change) is not dict:
+            _fail(f"$.changes[{i}]", f"must be an object, not {json_type(change)}")
+        op = change.get("op", _MISSING)
+        if op is _MISSING:
+            _fail(f"$.changes[{i}]", "missing required property 'op'")
+        if op != "upserted" and op != "retracted":
+            _fail(f"$.changes[{i}].op", "must be 'upserted' or 'retracted'")
+        if only is not None and op != only:
+            _fail(f"$.changes[{i}].op", f"must be '{only}' in a {event_type} event")
+        path = f"$.changes[{i}]"
+        append(_upsert(change, path) if op == "upserted" else _retract(change, path))
+    moment = parse_date_time(emitted_at)
+    return RecordChangeEvent(event_id, event_type, source_agency, moment, subject_id, tuple(parsed))
