@@ -7,8 +7,12 @@ purpose:
 * an only-combined gang superstrike, or a PC 290 registration that is not itself a conviction, has the zero
   date as "earliest" and so disqualifies every later conviction (quirk 10);
 * "21 years or younger" is the person's age at compute-at, not at conviction;
-* "two priors" compares the raw code section's first 5 characters (an attempt prefix ``664`` defeats it, quirk
-  11).
+* "two priors" compares the raw code section's first 5 characters (an attempt prefix ``664`` defeats it,
+  quirk 11).
+
+"Earliest" is the minimum disposition date of the individually matching convictions (a zero-dated one makes it
+the zero date); the final LA source is not in the reference index, so this follows the spec's wording. The
+superstrike column lists the combinations too, de-duplicated in first-seen order (Go used map order).
 """
 
 from __future__ import annotations
