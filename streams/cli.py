@@ -71,13 +71,14 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("worker", help="run the streaming classifier (Faust worker)")
     p.add_argument("--policies", required=True, help="policies JSON ({'counties': {...}})")
     p.add_argument("--metrics-port", type=int, default=None, help="port of /metrics (default $CLEARANCE_METRICS_PORT or 9108)")
-    p.add_argument("--web-port", type=int, default=None, help="port of Faust's own web server")
     p.add_argument("--loglevel", default="warning")
     p.set_defaults(run=_handler("streams.worker:run_cli"))
 
     p = sub.add_parser("replay", help="publish a DOJ file's rows as record-change events")
     p.add_argument("--input-doj", required=True)
-    p.add_argument("--rate", type=float, default=0.0, help="events per second (0 = as fast as possible)")
+    p.add_argument("--rate", type=float, default=0.0, help="rows per second (0 = as fast as possible)")
+    p.add_argument("--max-records-per-event", type=int, default=1000,
+                   help="rows of one subject per event (1 = live-like single-record events)")
     p.add_argument("--source-agency", default="CA-DOJ-BULK")
     p.add_argument("--no-progress", action="store_true")
     p.set_defaults(run=_handler("streams.replay:run_cli"))

@@ -2,7 +2,7 @@
 
 | variable | default | meaning |
 |---|---|---|
-| CLEARANCE_KAFKA_BOOTSTRAP | 127.0.0.1:9092 | bootstrap servers; point it at an existing cluster to skip the local broker |
+| CLEARANCE_KAFKA_BOOTSTRAP | 127.0.0.1:9092 | bootstrap servers; an existing cluster skips the local broker |
 | CLEARANCE_KAFKA_SECURITY_PROTOCOL | PLAINTEXT | PLAINTEXT, SSL, SASL_PLAINTEXT or SASL_SSL |
 | CLEARANCE_KAFKA_SASL_MECHANISM | PLAIN | with SASL_*: PLAIN, SCRAM-SHA-256 or SCRAM-SHA-512 |
 | CLEARANCE_KAFKA_SASL_USERNAME / _PASSWORD | – | SASL credentials |

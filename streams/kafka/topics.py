@@ -166,6 +166,15 @@ async def describe_topics(settings: Settings) -> list[TopicInfo]:
     return [TopicInfo(name, partitions.get(name, 0), policies.get(name, "?")) for name in names]
 
 
+async def partition_count(settings: Settings, name: str) -> int | None:
+    """Partitions of topic ``name`` (a full name), or None when it does not exist; asks the cluster, not a cache."""
+    async with started_admin(settings) as client:
+        if name not in await client.list_topics():
+            return None
+        [info] = await client.describe_topics([name])
+        return len(info["partitions"]) or None
+
+
 def _print_list(settings: Settings, infos: list[TopicInfo]) -> int:
     present = {info.name: info for info in infos}
     project = {settings.topic(spec.base_name) for spec in TOPIC_SPECS}

@@ -120,7 +120,7 @@ class EligibilityInfo:
             "code_section": self.code_section,
             "case_number": self.case_number,
             "number_of_convictions_on_record": self.number_of_convictions_on_record,
-            "occurred_after_effective_date": self.occurred_after_effective_date,
+            "occurred_after_prop64": self.occurred_after_effective_date,
             "superstrike_code_sections": list(self.superstrike_code_sections),
             "pc290_code_sections": list(self.pc290_code_sections),
             "pc290_registration": self.pc290_registration,

@@ -1,0 +1,108 @@
+"""The Faust application: ``faust -A streams.app worker`` or ``clearance worker --policies FILE``.
+
+The agent stays thin — decode → pure core (``streams.incremental``) → emit — and everything it needs lives in one
+``Runtime`` object (settings, policies, metrics, topic names) so tests can build an app with a memory store.
+Faust's web server is off: its table views would serve people's records over HTTP.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from typing import Any
+
+import faust
+from faust.types import TP
+
+from streams.runtime import Runtime
+from streams.settings import RECORD_CHANGES, Settings
+
+log = logging.getLogger(__name__)
+
+TABLE = "subjects"
+
+
+def _credentials(settings: Settings) -> Any:
+    if settings.security_protocol.startswith("SASL"):
+        ssl = None
+        if settings.security_protocol == "SASL_SSL":
+            from aiokafka.helpers import create_ssl_context
+
+            ssl = create_ssl_context(cafile=settings.ssl_cafile or None)
+        return faust.SASLCredentials(
+            username=settings.sasl_username,
+            password=settings.sasl_password,
+            mechanism=settings.sasl_mechanism,
+            ssl_context=ssl,
+        )
+    if settings.security_protocol == "SSL":
+        from aiokafka.helpers import create_ssl_context
+
+        return faust.SSLCredentials(create_ssl_context(cafile=settings.ssl_cafile or None))
+    return None
+
+
+def create_app(settings: Settings | None = None, partitions: int | None = None) -> faust.App:
+    """Build the app; ``partitions`` must equal the input topic's (the table is co-partitioned with it)."""
+    settings = settings or Settings()
+    partitions = partitions or int(os.environ.get("CLEARANCE_PARTITIONS", "4"))
+    app_id = settings.topic(settings.app_id)
+    datadir = settings.data_dir / "worker" / app_id  # one datadir per app id: RocksDB files must not mix
+    datadir.mkdir(parents=True, exist_ok=True)
+    app = faust.App(
+        app_id,
+        broker=[f"kafka://{host}" for host in settings.bootstrap.split(",")],
+        broker_credentials=_credentials(settings),
+        store=settings.store,
+        datadir=str(datadir),
+        web_enabled=False,
+        autodiscover=False,
+        key_serializer="raw",
+        value_serializer="raw",
+        topic_partitions=partitions,
+        topic_replication_factor=int(os.environ.get("CLEARANCE_REPLICATION_FACTOR", "1")),
+        broker_session_timeout=10.0,
+        broker_heartbeat_interval=3.0,
+        broker_commit_interval=1.0,
+        consumer_auto_offset_reset="earliest",
+        producer_linger=0.005,
+        producer_max_batch_size=512 * 1024,
+        producer_acks=-1,
+        stream_wait_empty=False,
+        table_standby_replicas=0,
+    )
+    runtime = Runtime(app, settings, partitions)
+    app.clearance = runtime  # type: ignore[attr-defined]
+    changes = app.topic(settings.topic(RECORD_CHANGES), key_type=bytes, value_type=bytes, partitions=partitions)
+    # use_partitioner: the policy/date refresh writes from a timer, outside stream iteration; keys are the same
+    # subject-id bytes the input is partitioned by (murmur2), so the changelog partition equals the input partition.
+    table = app.Table(TABLE, key_type=bytes, value_type=bytes, partitions=partitions, use_partitioner=True)
+    runtime.table = table
+
+    @app.agent(changes, name="classify")
+    async def classify(stream: faust.StreamT) -> None:
+        await runtime.before_first_event()
+        async for event in stream.events():
+            msg = event.message
+            await runtime.handle(msg.key, msg.value, msg.topic, msg.partition, msg.offset)
+
+    @app.task
+    async def serve_metrics() -> None:
+        runtime.start()
+
+    @app.timer(interval=2.0)
+    async def housekeeping() -> None:
+        await runtime.housekeeping()
+
+    @app.on_partitions_revoked.connect
+    async def on_revoked(app: faust.App, revoked: set[TP], **_: Any) -> None:
+        runtime.on_revoked(revoked)
+
+    @app.on_partitions_assigned.connect
+    async def on_assigned(app: faust.App, assigned: set[TP], **_: Any) -> None:
+        runtime.on_assigned(assigned)
+
+    return app
+
+
+app = create_app()

@@ -1,0 +1,133 @@
+"""County policies for the streaming worker: which flow, options and compute-at date apply in each county.
+
+File shape (more keys allowed and ignored)::
+
+    {"counties": {"LOS ANGELES": {"flow": "los_angeles", "compute_at": "2019-11-11",
+                                  "individual_age": 50, "years_conviction_free": 10},
+                  "SACRAMENTO": {"flow": "configurable", "eligibility_options": {...BEAR options JSON...}}}}
+
+``compute_at`` is optional: without it the policy is evaluated at the processing date (UTC), which the caller
+passes in — the rules never read the clock. A policy's *version* is a hash of its normalised definition, so a worker
+started with a changed file can tell exactly which counties' answers may have changed.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import date, datetime
+from pathlib import Path
+from typing import Any
+
+from streams.errors import OptionsError
+from streams.rules.flows import FLOW_NAMES, make_flow
+
+
+@dataclass(frozen=True, slots=True)
+class Policy:
+    """One county's policy; ``flow`` is built once at load so bad options fail before any event is consumed."""
+
+    county: str
+    flow_name: str
+    compute_at: date | None
+    options: Mapping[str, Any]
+    version: str
+    flow: Any
+
+    @property
+    def policy_id(self) -> str:
+        return f"county:{self.county}"
+
+    def compute_at_for(self, processing_date: date) -> datetime:
+        day = self.compute_at or processing_date
+        return datetime(day.year, day.month, day.day)
+
+
+@dataclass(frozen=True, slots=True)
+class Policies:
+    """All county policies plus a fingerprint of the whole set (stored with each subject's emitted answers)."""
+
+    by_county: Mapping[str, Policy]
+    fingerprint: str
+
+    def get(self, county: str) -> Policy | None:
+        return self.by_county.get(county)
+
+    def uses_processing_date(self) -> bool:
+        return any(p.compute_at is None for p in self.by_county.values())
+
+
+def _digest(obj: Any) -> str:
+    return hashlib.sha256(json.dumps(obj, sort_keys=True, separators=(",", ":")).encode()).hexdigest()[:16]
+
+
+def _parse_day(county: str, value: Any) -> date | None:
+    if value is None:
+        return None
+    if not isinstance(value, str):
+        raise OptionsError(f"county {county!r}: compute_at must be a YYYY-MM-DD string")
+    try:
+        return date.fromisoformat(value) if len(value) == 10 else _bad_day(county)
+    except ValueError:
+        return _bad_day(county)
+
+
+def _bad_day(county: str) -> date:
+    raise OptionsError(f"county {county!r}: invalid compute_at date: Must be a valid date in the format YYYY-MM-DD")
+
+
+def _int_option(county: str, spec: Mapping[str, Any], key: str, default: int) -> int:
+    value = spec.get(key, default)
+    if not isinstance(value, int) or isinstance(value, bool):
+        raise OptionsError(f"county {county!r}: {key} must be an integer")
+    return value
+
+
+def build_policy(county: str, spec: Any) -> Policy:
+    if not isinstance(spec, Mapping):
+        raise OptionsError(f"county {county!r}: policy must be a JSON object")
+    flow_name = spec.get("flow")
+    if flow_name not in FLOW_NAMES:
+        raise OptionsError(f"county {county!r}: flow must be one of {', '.join(FLOW_NAMES)}, not {flow_name!r}")
+    compute_at = _parse_day(county, spec.get("compute_at"))
+    options: dict[str, Any] = {}
+    if flow_name == "configurable":
+        if "eligibility_options" not in spec:
+            raise OptionsError(f"county {county!r}: the configurable flow needs eligibility_options")
+        options = {"eligibility_options": spec["eligibility_options"]}
+        flow = make_flow(flow_name, county, options=spec["eligibility_options"])
+    elif flow_name == "los_angeles":
+        options = {
+            "individual_age": _int_option(county, spec, "individual_age", 50),
+            "years_conviction_free": _int_option(county, spec, "years_conviction_free", 10),
+        }
+        flow = make_flow(flow_name, county, **options)
+    else:
+        flow = make_flow(flow_name, county)
+    normalised = {"county": county, "flow": flow_name, "compute_at": spec.get("compute_at"), **options}
+    return Policy(county, flow_name, compute_at, options, _digest(normalised), flow)
+
+
+def parse_policies(doc: Any) -> Policies:
+    """Validate a policies document; every error names the county and the field."""
+    if not isinstance(doc, Mapping) or not isinstance(doc.get("counties"), Mapping):
+        raise OptionsError('policies must be a JSON object with a "counties" object')
+    by_county: dict[str, Policy] = {}
+    for county, spec in doc["counties"].items():
+        if not county or county != county.strip():
+            raise OptionsError(f"county name {county!r} must be non-empty without surrounding spaces")
+        by_county[county] = build_policy(county, spec)
+    fingerprint = _digest(sorted((c, p.version) for c, p in by_county.items()))
+    return Policies(by_county, fingerprint)
+
+
+def load_policies(path: str | Path) -> Policies:
+    try:
+        doc = json.loads(Path(path).read_text())
+    except FileNotFoundError as exc:
+        raise OptionsError(f"policies file not found: {path}") from exc
+    except json.JSONDecodeError as exc:
+        raise OptionsError(f"policies file {path} is not valid JSON: {exc}") from exc
+    return parse_policies(doc)

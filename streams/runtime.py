@@ -1,0 +1,247 @@
+"""Everything the Faust agent does per event, kept out of ``app.py`` so it reads as a plain class.
+
+Per event: decode (bad input → dead letter, never a crash) → load the subject's state → apply the changes →
+re-classify → write the state → send determinations and candidate changes → count. A re-delivered event (its offset
+is not newer than the one the state already holds, which happens after a crash between the table write and the
+offset commit) re-sends the last emitted answers verbatim instead of computing new ones.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import time
+from collections import Counter
+from datetime import UTC, date, datetime
+from pathlib import Path
+from typing import Any
+
+import orjson
+from prometheus_client import REGISTRY
+
+from streams.errors import EventError
+from streams.events.builders import dead_letter_event
+from streams.events.codec import decode_record_change
+from streams.incremental.impact import candidate_counts, subject_impact
+from streams.incremental.reclassify import Outputs, apply_changes, needs_refresh, reclassify, replay_outputs
+from streams.incremental.state import SubjectState
+from streams.kafka.topics import partition_for_key
+from streams.metrics import Metrics, serve
+from streams.policies import Policies, load_policies
+from streams.settings import CANDIDATES, DEAD_LETTERS, DETERMINATIONS, RECORD_CHANGES, Settings
+
+log = logging.getLogger(__name__)
+DEFAULT_POLICIES = Path("deploy/policies/statewide.json")
+MAX_EVENT_BYTES = int(os.environ.get("CLEARANCE_MAX_EVENT_BYTES", str(1024 * 1024)))
+
+
+def utc_today() -> date:
+    return datetime.now(UTC).date()
+
+
+class Runtime:
+    """Shell state of one worker: settings, policies, metrics and the per-subject contributions to the gauges."""
+
+    def __init__(self, app: Any, settings: Settings, partitions: int) -> None:
+        self.app = app
+        self.settings = settings
+        self.partitions = partitions
+        self.table: Any = None
+        self.policies: Policies | None = None
+        self.metrics: Metrics | None = None
+        self.input_topic = settings.topic(RECORD_CHANGES)
+        self.determinations_topic = settings.topic(DETERMINATIONS)
+        self.candidates_topic = settings.topic(CANDIDATES)
+        self.dlq_topic = settings.topic(DEAD_LETTERS)
+        # subject key → (partition, candidates, impact) — what this subject adds to the gauges
+        self._contrib: dict[bytes, tuple[int, Counter[tuple[str, str]], dict[str, set[str]]]] = {}
+        self._candidates: Counter[tuple[str, str]] = Counter()
+        self._impact: Counter[tuple[str, str]] = Counter()
+        self._scan_needed = True
+        self._scan_date: date | None = None
+        self._ready = False
+        self._metrics_server: Any = None
+
+    # ---------------------------------------------------------------- start-up
+
+    def configure(self, policies: Policies, metrics: Metrics | None = None) -> None:
+        """Set policies (and metrics) before the worker starts; ``clearance worker`` validates the file first."""
+        self.policies = policies
+        if metrics is not None:
+            self.metrics = metrics
+
+    def start(self) -> None:
+        """Load what was not configured explicitly and serve /metrics (idempotent)."""
+        if self.policies is None:
+            self.policies = load_policies(os.environ.get("CLEARANCE_POLICIES") or DEFAULT_POLICIES)
+        if self.metrics is None:
+            self.metrics = Metrics.create(REGISTRY)
+        self.metrics.set_build_info(self.policies.fingerprint)
+        if self._metrics_server is None and self.settings.metrics_port > 0:
+            host, port = self.settings.metrics_host, self.settings.metrics_port
+            self._metrics_server = serve(self.metrics.registry, host, port)
+            log.info("metrics on http://%s:%d/metrics", host, port)
+
+    async def before_first_event(self) -> None:
+        """Make sure the producer knows the changelog topic before any table write (faust otherwise may hang)."""
+        self.start()
+        producer = self.app.producer
+        await producer.maybe_start()
+        changelog = self.table.changelog_topic.get_topic_name()
+        await producer._ensure_producer().partitions_for(changelog)  # no public way in faust
+        self._ready = True
+
+    # ---------------------------------------------------------------- per event
+
+    async def handle(self, key: bytes | None, value: bytes | None, topic: str, partition: int, offset: int) -> None:
+        m = self.metrics
+        assert m is not None and self.policies is not None
+        started = time.perf_counter()
+        raw = value or b""
+        try:
+            event = decode_record_change(raw, max_bytes=MAX_EVENT_BYTES)
+            if key is None or key != event.subject_id.encode():
+                raise EventError("schema", "message key must be the event's subject_id (UTF-8)")
+        except EventError as exc:
+            await self._dead_letter(exc.kind, str(exc), topic, partition, offset, key, raw)
+            return
+        m.event_consumed(event.type)
+        try:
+            outputs = self._process(key, event, partition, offset)
+        except Exception as exc:  # a bug must not stop the stream: dead-letter the event, keep going
+            log.exception("processing failed at %s[%d]@%d", topic, partition, offset)
+            await self._dead_letter("processing", f"{type(exc).__name__}: {exc}", topic, partition, offset, key, raw)
+            return
+        await self._send(outputs)
+        now = time.time()
+        m.event_processing_seconds.observe(time.perf_counter() - started)
+        m.last_event_timestamp.set(now)
+        if outputs.determinations:
+            m.event_to_determination_seconds.observe(max(0.0, now - event.emitted_at.timestamp()))
+
+    def _process(self, key: bytes, event: Any, partition: int, offset: int) -> Outputs:
+        assert self.policies is not None and self.metrics is not None
+        stored = self.table.get(key)
+        state = SubjectState.from_bytes(stored) if stored else SubjectState(event.subject_id)
+        if state.last_offset is not None and state.last_offset[0] == partition and offset <= state.last_offset[1]:
+            return replay_outputs(state)  # re-delivery after a crash: same answers, same bytes
+        upserted, retracted = apply_changes(state, event.changes)
+        self.metrics.record_applied("upserted", upserted)
+        self.metrics.record_applied("retracted", retracted)
+        outputs = reclassify(state, self.policies, utc_today(), event.event_id)
+        state.last_offset = (partition, offset)
+        self.table[key] = state.to_bytes()
+        self._account(key, partition, state)
+        return outputs
+
+    async def _send(self, outputs: Outputs) -> None:
+        """Queue every output on faust's producer; faust flushes it before committing the input offset."""
+        m = self.metrics
+        assert m is not None
+        send = self.app.producer.send
+        for det in outputs.determinations:
+            await send(self.determinations_topic, det["conviction_id"].encode(), orjson.dumps(det), None, None, None)
+            retracted = det["status"] == "retracted"
+            m.determination_emitted(det["flow"], det["county"], det["determination"], retracted=retracted)
+        for cand in outputs.candidates:
+            await send(self.candidates_topic, cand["conviction_id"].encode(), orjson.dumps(cand), None, None, None)
+            m.candidate_changed(cand["change"])
+
+    async def _dead_letter(
+        self, kind: str, message: str, topic: str, partition: int, offset: int, key: bytes | None, raw: bytes
+    ) -> None:
+        assert self.metrics is not None
+        letter = dead_letter_event(kind, message, topic, partition, offset, key, raw, datetime.now(UTC))
+        await self.app.producer.send(self.dlq_topic, key, orjson.dumps(letter), None, None, None)
+        self.metrics.dead_lettered(kind)
+        log.warning("dead-lettered %s[%d]@%d: %s", topic, partition, offset, kind)
+
+    # ---------------------------------------------------------------- gauges and refresh
+
+    def _account(self, key: bytes, partition: int, state: SubjectState) -> None:
+        """Replace this subject's contribution to the candidate and impact gauges."""
+        self._drop(key)
+        dets = [e.determination for e in state.emitted.values()]
+        contrib = (partition, candidate_counts(dets), subject_impact(dets))
+        self._contrib[key] = contrib
+        self._candidates.update(contrib[1])
+        self._impact.update((county, figure) for county, figures in contrib[2].items() for figure in figures)
+
+    def _drop(self, key: bytes) -> None:
+        old = self._contrib.pop(key, None)
+        if old is not None:
+            self._candidates.subtract(old[1])
+            self._impact.subtract((county, figure) for county, figures in old[2].items() for figure in figures)
+
+    def on_revoked(self, revoked: set[Any]) -> None:
+        """Subjects of revoked partitions now belong to another worker: stop counting them here."""
+        if self.metrics is not None:
+            self.metrics.rebalances.inc()
+        lost = {tp.partition for tp in revoked if tp.topic == self.input_topic}
+        for key in [k for k, (p, _, _) in self._contrib.items() if p in lost]:
+            self._drop(key)
+
+    def on_assigned(self, assigned: set[Any]) -> None:
+        self._scan_needed = True
+
+    async def housekeeping(self) -> None:
+        """Every few seconds: publish gauges and lag; after a rebalance or a date change, re-check held state."""
+        if self.metrics is None or self.policies is None:
+            return
+        m = self.metrics
+        recovering = bool(getattr(self.app, "rebalancing", False)) or not self._recovery_done()
+        m.worker_recovering.set(1 if recovering else 0)
+        self._publish_lag()
+        if recovering or not self._ready:
+            return
+        today = utc_today()
+        if self._scan_needed or (self.policies.uses_processing_date() and today != self._scan_date):
+            await self._refresh_all(today)
+        m.subjects_in_state.set(len(self._contrib))
+        for (county, determination), n in self._candidates.items():
+            m.candidates.labels(county=county, determination=determination).set(n)
+        for (county, figure), n in self._impact.items():
+            m.set_impact(county, figure, n)
+
+    def _recovery_done(self) -> bool:
+        recovery = getattr(self.app.tables, "recovery", None)
+        return recovery is None or not getattr(recovery, "in_recovery", False)
+
+    async def _refresh_all(self, today: date) -> None:
+        """Re-classify held subjects whose answers were computed under other policies or another date; emit diffs.
+
+        This is how a worker restarted with a changed policies file corrects its answers without replaying Kafka.
+        """
+        assert self.policies is not None
+        self._scan_needed = False
+        self._scan_date = today
+        refreshed = 0
+        for key, raw in list(self.table.items()):
+            state = SubjectState.from_bytes(raw)
+            partition = partition_for_key(key, self.partitions)
+            if needs_refresh(state, self.policies, today):
+                outputs = reclassify(state, self.policies, today, None)
+                self.table[key] = state.to_bytes()
+                await self._send(outputs)
+                refreshed += 1
+            self._account(key, partition, state)
+        if refreshed:
+            log.info("re-classified %d subjects after a policy or date change", refreshed)
+
+    def _publish_lag(self) -> None:
+        consumer = getattr(self.app, "consumer", None)
+        if consumer is None or self.metrics is None:
+            return
+        try:
+            assignment = consumer.assignment()
+        except Exception:  # consumer not started yet
+            return
+        for tp in assignment:
+            if tp.topic != self.input_topic:
+                continue
+            high = consumer.highwater(tp)
+            read = consumer._read_offset.get(tp)  # last offset handed to the agent
+            if high is None:
+                continue
+            position = (read + 1) if read is not None else 0
+            self.metrics.consumer_lag.labels(topic=tp.topic, partition=str(tp.partition)).set(max(0, high - position))
