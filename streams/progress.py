@@ -32,7 +32,7 @@ class ProgressBar:
         self.stream = sys.stderr if stream is None else stream
         self.interval = interval
         self.started = time.monotonic()
-        self._drawn_at = 0.0
+        self._drawn_at = float("-inf")  # the first report is always drawn
         self._done = 0
 
     def update(self, done: int) -> None:

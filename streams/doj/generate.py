@@ -202,7 +202,8 @@ class _Person:
 
     def history(self) -> list[list[str]]:
         rng = self.rng
-        first_age = 16 + int(rng.random() * 30)
+        oldest = min(45, _LAST_DAY.year - self.dob.year - 1)  # the first arrest happens before the file ends
+        first_age = 16 + int(rng.random() * (oldest - 15))
         day = max(date(1970, 1, 1), self.dob + timedelta(days=first_age * 365 + int(rng.random() * 365)))
         cycles = 1 + int(rng.random() ** 2 * 10)
         for cycle in range(1, cycles + 1):
