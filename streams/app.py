@@ -98,9 +98,9 @@ def create_app(settings: Settings | None = None, partitions: int | None = None) 
     async def on_revoked(app: faust.App, revoked: set[TP], **_: Any) -> None:
         runtime.on_revoked(revoked)
 
-    @app.on_partitions_assigned.connect
-    async def on_assigned(app: faust.App, assigned: set[TP], **_: Any) -> None:
-        runtime.on_assigned(assigned)
+    @app.on_rebalance_complete.connect
+    async def on_rebalanced(app: faust.App, **_: Any) -> None:
+        runtime.on_rebalance_complete()
 
     return app
 

@@ -11,11 +11,16 @@ from __future__ import annotations
 import logging
 import os
 import time
+import weakref
 from collections import Counter
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
+import faust.streams as faust_streams
 import orjson
 from prometheus_client import REGISTRY
 
@@ -33,6 +38,29 @@ from streams.settings import CANDIDATES, DEAD_LETTERS, DETERMINATIONS, RECORD_CH
 log = logging.getLogger(__name__)
 DEFAULT_POLICIES = Path("deploy/policies/statewide.json")
 MAX_EVENT_BYTES = int(os.environ.get("CLEARANCE_MAX_EVENT_BYTES", str(1024 * 1024)))
+
+
+@dataclass(frozen=True, slots=True)
+class _Message:
+    topic: str
+    partition: int
+
+
+@dataclass(frozen=True, slots=True, weakref_slot=True)
+class _Event:
+    message: _Message
+
+
+@contextmanager
+def _as_if_consumed(topic: str, partition: int) -> Iterator[None]:
+    """Faust's RocksDB store takes a write's partition from the event being processed and refuses writes without
+    one; a refresh writes outside any event, so it names the partition (the subject's input partition) itself."""
+    event = _Event(_Message(topic, partition))
+    token = faust_streams._current_event.set(weakref.ref(event))  # type: ignore[arg-type]
+    try:
+        yield
+    finally:
+        faust_streams._current_event.reset(token)
 
 
 def utc_today() -> date:
@@ -57,7 +85,7 @@ class Runtime:
         self._contrib: dict[bytes, tuple[int, Counter[tuple[str, str]], dict[str, set[str]]]] = {}
         self._candidates: Counter[tuple[str, str]] = Counter()
         self._impact: Counter[tuple[str, str]] = Counter()
-        self._scan_needed = True
+        self._scan_needed = False
         self._scan_date: date | None = None
         self._ready = False
         self._metrics_server: Any = None
@@ -87,9 +115,13 @@ class Runtime:
         self.start()
         producer = self.app.producer
         await producer.maybe_start()
+        # Declare the changelog (faust would, a moment later) before asking for its metadata: asking first would
+        # let a broker with auto-creation make it with the default partition count, breaking co-partitioning.
+        await self.table.changelog_topic.maybe_declare()
         changelog = self.table.changelog_topic.get_topic_name()
         await producer._ensure_producer().partitions_for(changelog)  # no public way in faust
         self._ready = True
+        log.info("worker ready: changelog %s known to the producer", changelog)
 
     # ---------------------------------------------------------------- per event
 
@@ -181,7 +213,9 @@ class Runtime:
         for key in [k for k, (p, _, _) in self._contrib.items() if p in lost]:
             self._drop(key)
 
-    def on_assigned(self, assigned: set[Any]) -> None:
+    def on_rebalance_complete(self) -> None:
+        """Table state of the assigned partitions is restored: re-check it against the policies (faust sends
+        this signal after recovery, before the streams resume)."""
         self._scan_needed = True
 
     async def housekeeping(self) -> None:
@@ -216,17 +250,18 @@ class Runtime:
         self._scan_needed = False
         self._scan_date = today
         refreshed = 0
+        log.info("checking held subjects against policies %s", self.policies.fingerprint)
         for key, raw in list(self.table.items()):
             state = SubjectState.from_bytes(raw)
             partition = partition_for_key(key, self.partitions)
             if needs_refresh(state, self.policies, today):
                 outputs = reclassify(state, self.policies, today, None)
-                self.table[key] = state.to_bytes()
+                with _as_if_consumed(self.input_topic, partition):
+                    self.table[key] = state.to_bytes()
                 await self._send(outputs)
                 refreshed += 1
             self._account(key, partition, state)
-        if refreshed:
-            log.info("re-classified %d subjects after a policy or date change", refreshed)
+        log.info("held subjects checked: %d, re-classified: %d", len(self._contrib), refreshed)
 
     def _publish_lag(self) -> None:
         consumer = getattr(self.app, "consumer", None)

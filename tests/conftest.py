@@ -3,4 +3,4 @@
 Each ``fixtures_<area>.py`` next to this file is a plain pytest plugin (fixtures and hooks); list it here.
 """
 
-pytest_plugins = ["fixtures_kafka"]
+pytest_plugins = ["fixtures_kafka", "fixtures_worker"]

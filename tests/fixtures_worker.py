@@ -1,0 +1,222 @@
+"""Streaming fixtures: a real ``clearance worker`` process against the session broker, and helpers around it.
+
+The worker runs as a subprocess (as in production) so tests can kill -9 it; it uses the RocksDB store, and its
+/metrics endpoint tells the tests how far it got, so no test sleeps for a fixed time.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import csv
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+import urllib.request
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pytest
+from prometheus_client.parser import text_string_to_metric_families
+
+from streams.cli import main as cli_main
+from streams.export import active_determinations, read_latest
+from streams.kafka.clients import consumer, producer
+from streams.kafka.topics import create_topics
+from streams.settings import DETERMINATIONS, Settings
+
+ROOT = Path(__file__).resolve().parents[1]
+STATEWIDE = ROOT / "deploy" / "policies" / "statewide.json"
+ACCEPTED_KINDS = ("not_json", "schema", "unknown_type", "oversized")
+
+
+def statewide_policies(compute_at: str = "2020-07-01") -> dict[str, Any]:
+    """The shipped statewide default with a fixed compute-at date, so answers do not depend on today."""
+    doc = json.loads(STATEWIDE.read_text())
+    for spec in doc["counties"].values():
+        spec["compute_at"] = compute_at
+    return doc
+
+
+@dataclass
+class WorkerProcess:
+    settings: Settings
+    policies: Path
+    log: Path
+    proc: subprocess.Popen[bytes] | None = None
+    starts: int = field(default=0)
+    extra_env: dict[str, str] = field(default_factory=dict)
+
+    def env(self) -> dict[str, str]:
+        s = self.settings
+        return {
+            **os.environ,
+            "CLEARANCE_KAFKA_BOOTSTRAP": s.bootstrap,
+            "CLEARANCE_TOPIC_PREFIX": s.topic_prefix,
+            "CLEARANCE_APP_ID": "clearance-streams",
+            "CLEARANCE_DATA_DIR": str(s.data_dir),
+            "CLEARANCE_STORE": "rocksdb://",
+            "CLEARANCE_METRICS_PORT": str(s.metrics_port),
+            "CLEARANCE_METRICS_HOST": "127.0.0.1",
+            **self.extra_env,
+        }
+
+    def start(self) -> None:
+        self.starts += 1
+        with self.log.open("ab") as out:
+            out.write(f"\n===== start {self.starts} =====\n".encode())
+            self.proc = subprocess.Popen(
+                [sys.executable, "-m", "streams", "worker", "--policies", str(self.policies), "--loglevel", "info"],
+                env=self.env(), stdout=out, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
+                start_new_session=True, cwd=ROOT,
+            )
+        self.wait_for(lambda m: "clearance_build_info" in m, 60, "the worker to serve /metrics")
+
+    def metrics(self) -> dict[str, float]:
+        """Every sample summed over its labels (``name{...}`` also kept with labels for lookups)."""
+        url = f"http://127.0.0.1:{self.settings.metrics_port}/metrics"
+        with urllib.request.urlopen(url, timeout=2) as resp:
+            text = resp.read().decode()
+        sums: dict[str, float] = {}
+        for family in text_string_to_metric_families(text):
+            for sample in family.samples:
+                sums[sample.name] = sums.get(sample.name, 0.0) + sample.value
+                labels = ",".join(f"{k}={v}" for k, v in sorted(sample.labels.items()))
+                sums[f"{sample.name}{{{labels}}}"] = sample.value
+        return sums
+
+    def wait_for(self, predicate: Callable[[dict[str, float]], bool], timeout: float, what: str) -> None:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.proc is not None and self.proc.poll() is not None:
+                raise AssertionError(f"worker exited with {self.proc.returncode}:\n{self.tail()}")
+            try:
+                if predicate(self.metrics()):
+                    return
+            except OSError:
+                pass
+            time.sleep(0.2)
+        raise AssertionError(f"timed out waiting for {what}:\n{self.tail()}")
+
+    def wait_consumed(self, events: int, timeout: float = 120) -> None:
+        """Until the worker has consumed ``events`` messages of its input (counted since this process started)."""
+        self.wait_for(lambda m: self._consumed(m) >= events, timeout, f"{events} events consumed")
+
+    @staticmethod
+    def _consumed(m: dict[str, float]) -> float:
+        return m.get("clearance_events_consumed_total", 0.0) + sum(
+            m.get(f"clearance_invalid_events_total{{kind={k}}}", 0.0) for k in ACCEPTED_KINDS)
+
+    def wait_lag_zero(self, timeout: float = 120) -> None:
+        """Until every input partition is consumed to its end (after a restart, counters start from zero)."""
+        def done(m: dict[str, float]) -> bool:
+            lags = [v for k, v in m.items() if k.startswith("clearance_consumer_lag{")]
+            return bool(lags) and sum(lags) == 0 and m.get("clearance_worker_recovering", 1) == 0
+        self.wait_for(done, timeout, "consumer lag 0")
+
+    def kill(self, sig: int = signal.SIGKILL) -> None:
+        if self.proc is not None and self.proc.poll() is None:
+            os.killpg(self.proc.pid, sig)
+            self.proc.wait(30)
+
+    def stop(self) -> None:
+        if self.proc is not None and self.proc.poll() is None:
+            os.killpg(self.proc.pid, signal.SIGTERM)
+            try:
+                self.proc.wait(30)
+            except subprocess.TimeoutExpired:
+                self.kill()
+
+    def tail(self, lines: int = 40) -> str:
+        return "\n".join(self.log.read_text(errors="replace").splitlines()[-lines:])
+
+
+@pytest.fixture
+def worker_factory(kafka_settings: Settings, tmp_path: Path) -> Iterator[Callable[[dict[str, Any]], WorkerProcess]]:
+    """Make topics, then build (not start) a worker for a policies document; every worker is stopped at the end."""
+    asyncio.run(create_topics(kafka_settings, 4))
+    workers: list[WorkerProcess] = []
+
+    def make(policies: dict[str, Any]) -> WorkerProcess:
+        path = tmp_path / f"policies-{len(workers)}.json"
+        path.write_text(json.dumps(policies))
+        worker = WorkerProcess(kafka_settings, path, tmp_path / "worker.log")
+        workers.append(worker)
+        return worker
+
+    yield make
+    for worker in workers:
+        worker.stop()
+
+
+async def _send(settings: Settings, topic: str, messages: Iterable[tuple[bytes | None, bytes]]) -> int:
+    client = producer(settings)
+    await client.start()
+    count = 0
+    try:
+        for key, value in messages:
+            await client.send(topic, value, key=key)
+            count += 1
+        await client.flush()
+    finally:
+        await client.stop()
+    return count
+
+
+def send(settings: Settings, topic: str, messages: Iterable[tuple[bytes | None, bytes]]) -> int:
+    return asyncio.run(_send(settings, topic, messages))
+
+
+async def _read_all(settings: Settings, topic: str, idle: float) -> list[Any]:
+    client = consumer(settings, topic, group_id=None, enable_auto_commit=False)
+    await client.start()
+    out: list[Any] = []
+    try:
+        last = time.monotonic()
+        while time.monotonic() - last < idle:
+            batch = await client.getmany(timeout_ms=200)
+            for records in batch.values():
+                out.extend(json.loads(r.value) for r in records)
+                last = time.monotonic()
+    finally:
+        await client.stop()
+    return out
+
+
+def read_all(settings: Settings, topic: str, idle: float = 2.0) -> list[Any]:
+    """Every message of a topic (all partitions), decoded as JSON."""
+    return asyncio.run(_read_all(settings, topic, idle))
+
+
+def exported(settings: Settings, idle: float = 2.0) -> dict[str, tuple[str, str]]:
+    latest = asyncio.run(read_latest(settings, settings.topic(DETERMINATIONS), idle))
+    return {d["conviction_id"]: (d["determination"], d["reason"]) for d in active_determinations(latest)}
+
+
+def classify_reference(doj: Path, policies: dict[str, Any], work: Path) -> dict[str, tuple[str, str]]:
+    """What ``clearance classify`` says, run once per county that has rows and a policy (conviction id → answer)."""
+    with doj.open(newline="") as fh:
+        counties = {row["STP_ORI_CNTY_NAME"] for row in csv.DictReader(fh)}
+    expected: dict[str, tuple[str, str]] = {}
+    for county in sorted(counties & policies["counties"].keys()):
+        spec = policies["counties"][county]
+        out = work / f"classify-{county.replace(' ', '_')}"
+        args = ["classify", "--input-doj", str(doj), "--county", county, "--outputs", str(out),
+                "--flow", spec["flow"], "--compute-at", spec["compute_at"], "--no-progress"]
+        if spec["flow"] == "configurable":
+            options = work / "options.json"
+            options.write_text(json.dumps(spec["eligibility_options"]))
+            args += ["--eligibility-options", str(options)]
+        if spec["flow"] == "los_angeles":
+            args += ["--individual-age", str(spec.get("individual_age", 50)),
+                     "--years-conviction-free", str(spec.get("years_conviction_free", 10))]
+        assert cli_main(args) == 0
+        with (out / "Prop64_Results.csv").open(newline="") as fh:
+            for row in csv.DictReader(fh):
+                cid = f"{row['SUBJECT_ID']}:{row['CNT_ORDER']}"
+                expected[cid] = (row["Eligibility Determination"], row["Eligibility Reason"])
+    return expected
