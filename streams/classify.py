@@ -30,14 +30,16 @@ from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from functools import lru_cache
+from itertools import islice, repeat
 from typing import TextIO
 
 from streams.doj import columns as C
 from streams.doj.reader import (
     ReadStats,
     go_open_error,
+    iter_row_chunks,
     iter_row_texts,
-    iter_rows,
     iter_text_chunks,
     parse_row_text,
 )
@@ -53,7 +55,7 @@ from streams.outputs.files import (
     write_error_file,
     write_summary,
 )
-from streams.outputs.gocsv import ProjectionEncoder, encode_record, is_go_form
+from streams.outputs.gocsv import ProjectionEncoder, all_go_form, encode_record, is_go_form
 from streams.outputs.summary import (
     SummaryCounts,
     file_earliest,
@@ -78,10 +80,12 @@ _CONDENSED_POSITIONS = tuple(C.INDEX[name] for name in C.CONDENSED_COLUMNS)
 # The condensed file starts with the person's identity (CII, name, gender, DOB, race), the same on every row
 # of a person, so its encoding is reused from the previous row.
 _PERSON_COLUMNS = 5
-_FLUSH_ROWS = 8192
 _DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
 
 Progress = Callable[[int], None]
+
+# A file repeats the same few offense/comment pairs; the answer is a pure function of the pair.
+_possible_other = lru_cache(maxsize=1 << 16)(possible_other_p64_charges)
 
 
 @dataclass(frozen=True, slots=True)
@@ -120,25 +124,24 @@ def _first_pass(
     subjects: dict[str, Subject] = {}
     possible_other: dict[int, str] = {}
     pilot = settings.flow.pilot_code_sections
-    encode_condensed = ProjectionEncoder(_CONDENSED_POSITIONS, _PERSON_COLUMNS)
-    spooled: list[str] = []
+    encode_condensed = ProjectionEncoder(_CONDENSED_POSITIONS, _PERSON_COLUMNS).encode_many
     comment_at, offense_at = C.COMMENT_TEXT, C.OFFENSE_DESCR
-    for index, fields in enumerate(iter_rows(path, progress, stats)):
-        record = derive(fields, index)
-        subject = subjects.get(record.subject_id)
-        if subject is None:
-            subject = subjects[record.subject_id] = Subject(record.subject_id, pilot_code_sections=pilot)
-        subject.push(record)
-        comment = fields[comment_at]
-        if comment:
-            other = possible_other_p64_charges(fields[offense_at], comment)
-            if other:
-                possible_other[index] = other
-        spooled.append(encode_condensed(fields) + "\n")
-        if len(spooled) >= _FLUSH_ROWS:
-            spool.write("".join(spooled))
-            spooled.clear()
-    spool.write("".join(spooled))
+    index = 0
+    for rows in iter_row_chunks(path, progress, stats):
+        for fields in rows:
+            record = derive(fields, index)
+            subject = subjects.get(record.subject_id)
+            if subject is None:
+                subject = subjects[record.subject_id] = Subject(record.subject_id, pilot_code_sections=pilot)
+            subject.push(record)
+            comment = fields[comment_at]
+            if comment:
+                other = _possible_other(fields[offense_at], comment)
+                if other:
+                    possible_other[index] = other
+            index += 1
+        if rows:
+            spool.write("\n".join(encode_condensed(rows)) + "\n")
     return subjects, possible_other
 
 
@@ -172,13 +175,11 @@ def _second_pass(
     path: str, spool: TextIO, state: _FileState, paths: ResultPaths, progress: Progress | None
 ) -> None:
     """Write the three result files next to their final names, then move them into place."""
-    suffixes, determined = state.suffixes or {}, state.determined or set()
+    suffixes = state.suffixes or {}
+    determined = sorted(state.determined or ())
     staged = [f"{target}.partial" for target in (paths.all_results, paths.condensed, paths.prop64)]
     spool.seek(0)
-    if state.one_line_records:
-        condensed_texts: Iterator[str] = (line[:-1] for line in spool)
-    else:
-        condensed_texts = iter_row_texts(spool, normalize=False)
+    spooled = iter(spool) if state.one_line_records else iter_row_texts(spool, normalize=False)
     try:
         with (
             open(staged[0], "w", encoding="utf-8", errors="surrogateescape", newline="") as full_file,
@@ -188,27 +189,30 @@ def _second_pass(
             full_file.write(FULL_HEADER)
             condensed_file.write(CONDENSED_HEADER)
             prop64_file.write(FULL_HEADER)
-            index = -1
-            chunks = iter_text_chunks(path, one_line_records=state.one_line_records, progress=progress)
-            for texts in chunks:
-                full: list[str] = []
-                condensed: list[str] = []
-                for text, condensed_text in zip(texts, condensed_texts):  # noqa: B905 (checked below)
-                    index += 1
-                    suffix = suffixes.get(index, _NO_DETERMINATION)
-                    if not is_go_form(text):
-                        text = encode_record(parse_row_text(text))
-                    full.append(text + suffix)
-                    condensed.append(condensed_text + suffix)
-                    if index in determined:
-                        prop64_file.write(text + suffix + "\n")
-                if len(full) != len(texts):
+            start = 0
+            next_determined = 0
+            for texts in iter_text_chunks(path, one_line_records=state.one_line_records, progress=progress):
+                end = start + len(texts)
+                if state.one_line_records:
+                    condensed = "".join(islice(spooled, len(texts))).split("\n")
+                    condensed.pop()
+                    fast = all_go_form(texts)
+                else:
+                    condensed = list(islice(spooled, len(texts)))
+                    fast = False
+                if len(condensed) != len(texts):
                     raise InputError(CHANGED_DURING_RUN)
-                full.append("")
-                condensed.append("")
-                full_file.write("\n".join(full))
-                condensed_file.write("\n".join(condensed))
-            if index + 1 != state.rows or next(condensed_texts, None) is not None:
+                if not fast:
+                    texts = [text if is_go_form(text) else encode_record(parse_row_text(text)) for text in texts]
+                tails = list(map(suffixes.get, range(start, end), repeat(_NO_DETERMINATION)))
+                full = list(map(str.__add__, texts, tails))
+                full_file.write("\n".join(full) + "\n")
+                condensed_file.write("\n".join(map(str.__add__, condensed, tails)) + "\n")
+                while next_determined < len(determined) and determined[next_determined] < end:
+                    prop64_file.write(full[determined[next_determined] - start] + "\n")
+                    next_determined += 1
+                start = end
+            if start != state.rows or next(spooled, None) is not None:
                 raise InputError(CHANGED_DURING_RUN)
     except BaseException:
         for name in staged:

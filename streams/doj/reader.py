@@ -228,8 +228,17 @@ def iter_rows(
     ``progress`` (optional) is called now and then with the number of bytes read so far; ``stats`` (optional)
     is updated as rows are read.
     """
+    for rows in iter_row_chunks(path, progress, stats):
+        yield from rows
+
+
+def iter_row_chunks(
+    path: str, progress: ProgressCallback | None = None, stats: ReadStats | None = None
+) -> Iterator[list[list[str]]]:
+    """The rows of :func:`iter_rows` in lists (a few thousand at a time; a single row where a chunk had to be
+    read line by line), for callers that work on many rows per step."""
     with open_doj(path) as handle:
-        yield from _rows(handle, progress, stats=stats)
+        yield from _row_chunks(handle, progress, stats=stats)
 
 
 def _chunks(handle: TextIO) -> Iterator[tuple[list[str], str, bool]]:
@@ -267,12 +276,18 @@ def _chunks(handle: TextIO) -> Iterator[tuple[list[str], str, bool]]:
         yield lines, text, True
 
 
-def _rows(
+def _rows(handle: TextIO, progress: ProgressCallback | None, width: int = NUM_COLUMNS) -> Iterator[list[str]]:
+    """Rows of an open file (tests read strings through this)."""
+    for rows in _row_chunks(handle, progress, width):
+        yield from rows
+
+
+def _row_chunks(
     handle: TextIO,
     progress: ProgressCallback | None,
     width: int = NUM_COLUMNS,
     stats: ReadStats | None = None,
-) -> Iterator[list[str]]:
+) -> Iterator[list[list[str]]]:
     """Chunks are parsed by the C csv module and checked as a whole: no ``\\r``, no field holding a quote
     (Python keeps a bare quote, Go rejects it), every row ``width`` wide. A chunk that fails any check is
     read again line by line with Go's rules, which yields its good rows and raises Go's error."""
@@ -284,7 +299,7 @@ def _rows(
             stats.one_line_records = False
             for row in _line_rows(chain(lines, handle), line_no, width):
                 stats.rows += 1
-                yield row
+                yield [row]
             return
         rows: list[list[str]] | None = None
         if "\r" not in text:
@@ -302,10 +317,10 @@ def _rows(
         if rows is None:
             for row in _line_rows(iter(lines), line_no, width):
                 stats.rows += 1
-                yield row
+                yield [row]
         else:
             stats.rows += len(rows)
-            yield from rows
+            yield rows
         line_no += len(lines)
         if position is not None:
             progress(position())  # type: ignore[misc]

@@ -84,6 +84,9 @@ class SummaryCounts:
         return min(dates) if dates else None
 
 
+NOTHING = SummaryCounts()
+
+
 def total(counts: Iterable[SummaryCounts]) -> SummaryCounts:
     """Sum of many contributions (one dictionary merge per key instead of one object per addition)."""
     ints: dict[str, int] = {}
@@ -94,6 +97,8 @@ def total(counts: Iterable[SummaryCounts]) -> SummaryCounts:
         else:
             ints[item.name] = 0
     for part in counts:
+        if part is NOTHING:
+            continue
         for name in ints:
             ints[name] += getattr(part, name)
         for name, accumulated in maps.items():
@@ -195,10 +200,14 @@ def subject_counts(
             dismissals[info.reason] = dismissals.get(info.reason, 0) + 1
         elif info is not None and info.determination is Determination.REDUCTION:
             reductions[info.reason] = reductions.get(info.reason, 0) + 1
+    current = relief_flags(subject, infos, compute_at)
+    what_if = relief_flags(subject, dismiss_all_infos, compute_at)
+    if not (dates or current or what_if or some_relief):
+        return NOTHING  # most people of a file have no Prop 64 conviction in the county
     return SummaryCounts(
         prop64_dates_in_county=dates,
-        relief_current=relief_flags(subject, infos, compute_at),
-        relief_dismiss_all_prop64=relief_flags(subject, dismiss_all_infos, compute_at),
+        relief_current=current,
+        relief_dismiss_all_prop64=what_if,
         prop64_by_section_in_county=by_section,
         subjects_with_prop64_in_county=1 if by_section else 0,
         prop64_felonies_in_county=felonies,

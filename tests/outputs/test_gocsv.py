@@ -12,6 +12,7 @@ from streams.doj.reader import parse_row_text
 from streams.outputs.gocsv import (
     GoCsvWriter,
     ProjectionEncoder,
+    all_go_form,
     encode_field,
     encode_record,
     is_go_form,
@@ -156,12 +157,45 @@ def test_is_go_form_examples(text: str, go_form: bool) -> None:
 def test_projection_encoder_equals_encoding_the_projection(rows: list[list[str]]) -> None:
     positions = (4, 0, 2, 5, 1)
     encoder = ProjectionEncoder(positions, head=2)
-    for row in rows + rows[::-1]:  # repeated heads exercise the memo
-        assert encoder(row) == encode_record([row[i] for i in positions])
+    batch = rows + rows[::-1]  # repeated heads exercise the memo
+    expected = [encode_record([row[i] for i in positions]) for row in batch]
+    assert [encoder(row) for row in batch] == expected
+    assert encoder.encode_many(batch) == expected
+    plain = [[f"{i}a", "b", "c d", "", "e", "f"] for i in range(3)]
+    assert encoder.encode_many(plain) == [encode_record([row[i] for i in positions]) for row in plain]
+    assert encoder.encode_many([]) == []
 
 
 def test_projection_encoder_needs_a_head_and_a_tail() -> None:
     with pytest.raises(ValueError, match="head"):
         ProjectionEncoder((0, 1), head=2)
     with pytest.raises(ValueError, match="head"):
-        ProjectionEncoder((0, 1), head=0)
+        ProjectionEncoder((0, 1, 2), head=1)
+
+
+@given(st.lists(st.tuples(FIELDS, st.lists(st.booleans(), min_size=6, max_size=6)), min_size=1, max_size=4))
+def test_batch_go_form_claim_is_never_wrong(rows: list[tuple[list[str], list[bool]]]) -> None:
+    texts = []
+    for fields, quote_anyway in rows:
+        if any("\n" in field for field in fields):
+            return
+        texts.append(
+            ",".join(
+                '"' + field.replace('"', '""') + '"' if needs_quotes(field) or extra else field
+                for field, extra in zip(fields, quote_anyway, strict=False)
+            )
+        )
+    if "" in texts:  # a lone empty field is a blank line, never a record
+        return
+    if all_go_form(texts):
+        assert all(encode_record(parse_row_text(text)) == text for text in texts)
+
+
+def test_batch_go_form_examples() -> None:
+    assert all_go_form(['a,"b,c",d', 'x,"   ",""""'])
+    assert not all_go_form(['a,"b",d'])  # needless quotes
+    assert not all_go_form(["a, b"])  # an unquoted leading space
+    assert not all_go_form([" a,b"])
+    assert not all_go_form(["a,\\."])
+    assert not all_go_form(["a\rb"])
+    assert not all_go_form(["é,b"])  # not ASCII: left to the exact row check
