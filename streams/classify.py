@@ -157,6 +157,8 @@ def _classify(
 
     def contributions() -> Iterator[SummaryCounts]:
         for subject in subjects.values():
+            if not any(conviction.county == county for conviction in subject.convictions):
+                continue  # flows only evaluate the county's convictions (spec §8): nothing to decide or count
             infos = classify_subject(subject, flow, compute_at)
             dismiss_all = classify_subject(subject, what_if, compute_at)
             yield subject_counts(subject, county, infos, dismiss_all, compute_at)

@@ -120,8 +120,11 @@ _MAPPING_FIELDS = frozenset(
 )
 
 
+_RELIEF = frozenset({Determination.DISMISSAL, Determination.REDUCTION})
+
+
 def _is_relief(info: EligibilityInfo | None) -> bool:
-    return info is not None and info.determination.is_relief
+    return info is not None and info.determination in _RELIEF
 
 
 def _is_dismissal(info: EligibilityInfo | None) -> bool:
@@ -174,15 +177,21 @@ def subject_counts(
     ``infos`` are the chosen flow's answers for this subject, ``dismiss_all_infos`` the "dismiss all Prop 64"
     what-if's (both keyed by row index, as the engine returns them).
     """
+    convictions = subject.convictions
+    if not infos and not dismiss_all_infos and not any(
+        conviction.county == county and prop64_section(conviction.code_section) is not None
+        for conviction in convictions
+    ):
+        return NOTHING  # most people of a file have no Prop 64 conviction in the county
     dates: dict[datetime, int] = {}
     by_section: dict[str, int] = {}
     dismissals: dict[str, int] = {}
     reductions: dict[str, int] = {}
     felonies = non_felonies = 0
     some_relief = False
-    for conviction in subject.convictions:
+    for conviction in convictions:
         info = infos.get(conviction.index)
-        if _is_relief(info):
+        if info is not None and info.determination in _RELIEF:
             some_relief = True
         if conviction.county != county:
             continue
@@ -203,7 +212,7 @@ def subject_counts(
     current = relief_flags(subject, infos, compute_at)
     what_if = relief_flags(subject, dismiss_all_infos, compute_at)
     if not (dates or current or what_if or some_relief):
-        return NOTHING  # most people of a file have no Prop 64 conviction in the county
+        return NOTHING
     return SummaryCounts(
         prop64_dates_in_county=dates,
         relief_current=current,
