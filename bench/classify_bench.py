@@ -2,9 +2,11 @@
 
 Targets (one core): at least 100,000 rows/s, at most 4x the time of a bare ``csv.reader`` pass over the same
 file measured in the same run, peak RSS at most 1.5 GB. Both runs are child processes pinned to one CPU, so
-their wall times compare like with like and the classifier's peak RSS is the child's own (``os.wait4``).
+their wall times compare like with like and the classifier's peak RSS is the child's own (``os.wait4``). Each
+is repeated (``--repeat``, default 3) and the fastest run counts, because other work on a shared machine only
+ever adds time.
 
-    python bench/classify_bench.py [--rows 1000000] [--seed 64] [--county "LOS ANGELES"]
+    python bench/classify_bench.py [--rows 1000000] [--seed 64] [--county "LOS ANGELES"] [--repeat 3]
 
 The input (``bench/data/doj_<rows>_<seed>.csv``, not versioned) is generated once and reused; results go
 to ``bench/results/classify.json`` and a table on stdout.
@@ -113,6 +115,7 @@ def main() -> int:
     parser.add_argument("--seed", type=int, default=64)
     parser.add_argument("--county", default="LOS ANGELES")
     parser.add_argument("--compute-at", default="2020-07-01")
+    parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--output", type=Path, default=RESULTS)
     args = parser.parse_args()
 
@@ -121,13 +124,16 @@ def main() -> int:
         options = Path(scratch) / "options.json"
         options.write_text(json.dumps(OPTIONS))
         outputs = Path(scratch) / "out"
-        csv_seconds, _, counted = timed_child([sys.executable, "-c", CSV_PASS, str(source)])
+        csv_runs = [timed_child([sys.executable, "-c", CSV_PASS, str(source)]) for _ in range(args.repeat)]
+        csv_seconds, _, counted = min(csv_runs)
         classify = [
             sys.executable, "-m", "streams", "classify", "--input-doj", str(source), "--county", args.county,
             "--outputs", str(outputs), "--eligibility-options", str(options),
             "--compute-at", args.compute_at, "--no-progress",
         ]  # fmt: skip
-        seconds, rss_kb, _ = timed_child(classify)
+        runs = [timed_child(classify) for _ in range(args.repeat)]
+        seconds = min(run[0] for run in runs)
+        rss_kb = max(run[1] for run in runs)
         summary = json.loads((outputs / "gogen.json").read_text())
     rows = summary["lineCount"]
     if rows != int(counted) - 1:
@@ -137,9 +143,11 @@ def main() -> int:
         "input_bytes": source.stat().st_size,
         "county": args.county,
         "classify_seconds": round(seconds, 3),
+        "classify_seconds_all_runs": [round(run[0], 3) for run in runs],
         "classify_processing_seconds": round(summary["processingTimeInSeconds"], 3),
         "rows_per_second": round(rows / seconds),
         "csv_reader_seconds": round(csv_seconds, 3),
+        "csv_reader_seconds_all_runs": [round(run[0], 3) for run in csv_runs],
         "ratio_to_csv_reader": round(seconds / csv_seconds, 2),
         "peak_rss_mb": round(rss_kb / 1024, 1),
         "targets": {

@@ -102,17 +102,16 @@ def field_count_error(line: int) -> DojParseError:
     return DojParseError(f"record on line {line}: {ERR_FIELD_COUNT}", line)
 
 
-def _parse_go_record(first: str, more: Iterator[str], line_no: int) -> tuple[list[str], str, int]:
+def _parse_go_record(first: str, more: Iterator[str], line_no: int) -> tuple[list[str], int]:
     """Parse one record like Go's ``csv.Reader.readRecord`` (comma ``,``, strict quotes).
 
     ``first`` is the record's first (normalised, non-empty) line, ``line_no`` its physical line number;
-    continuation lines come from ``more``. Returns the fields, the record's text (its lines joined, final
-    ``\\n`` removed) and the physical number of its last line. Raises :class:`DojParseError` with Go's text.
+    continuation lines come from ``more``. Returns the fields and the physical number of the record's last
+    line. Raises :class:`DojParseError` with Go's text.
     """
     start = line_no
     pos_line = line_no
     line = first
-    consumed = [first]
     fields: list[str] = []
     col = 1  # 1-based byte column of the current position, like Go's ``pos.col``
     while True:
@@ -160,15 +159,13 @@ def _parse_go_record(first: str, more: Iterator[str], line_no: int) -> tuple[lis
                 line_no += 1
                 line = "" if following is None else _normalize(following)
                 if line:
-                    consumed.append(line)
                     pos_line = line_no
                     col = 1
             else:
                 raise _parse_error(start, pos_line, col, ERR_QUOTE)
         if closed:
             break
-    text = "".join(consumed)
-    return fields, text[:-1] if text.endswith("\n") else text, line_no
+    return fields, line_no
 
 
 class _Feed:
@@ -200,14 +197,6 @@ def _skip_header(handle: TextIO) -> str | None:
     if first == "" or first.startswith(HEADER_PREFIX):
         return None
     return first
-
-
-def _lines(handle: TextIO) -> Iterator[str]:
-    """Physical lines after the header (header detection happens before any line is counted)."""
-    first = _skip_header(handle)
-    if first is not None:
-        yield first
-    yield from handle
 
 
 @dataclass(slots=True)
@@ -350,7 +339,7 @@ def _line_rows(lines: Iterator[str], line_no: int, width: int) -> Iterator[list[
                     fields = None
             if fields is None:
                 start = line_no
-                fields, _, line_no = _parse_go_record(line, lines, line_no)
+                fields, line_no = _parse_go_record(line, lines, line_no)
                 if len(fields) != width:
                     raise field_count_error(start)
         if len(fields) != width:
@@ -419,5 +408,4 @@ def iter_text_chunks(
 
 def parse_row_text(text: str) -> list[str]:
     """Fields of one record text produced by :func:`iter_row_texts` (exact Go semantics)."""
-    fields, _, _ = _parse_go_record(text + "\n", iter(()), 1)
-    return fields
+    return _parse_go_record(text + "\n", iter(()), 1)[0]
