@@ -194,6 +194,8 @@ def _second_pass(
             start = 0
             next_determined = 0
             for texts in iter_text_chunks(path, one_line_records=state.one_line_records, progress=progress):
+                if not texts:  # a chunk of blank lines
+                    continue
                 end = start + len(texts)
                 if state.one_line_records:
                     condensed = "".join(islice(spooled, len(texts))).split("\n")

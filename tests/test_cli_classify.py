@@ -174,6 +174,16 @@ def test_result_files_of_a_hand_built_file(tmp_path: Path, options: str) -> None
     assert condensed[1 + 14] == r14 + "," * 18
 
 
+def test_windows_line_ends_give_the_same_results(tmp_path: Path, options: str) -> None:
+    unix = doj_file(tmp_path / "unix.csv", PEOPLE)
+    windows = tmp_path / "windows.csv"
+    windows.write_bytes(Path(unix).read_bytes().replace(b"\n", b"\r\n"))
+    for source, out in ((unix, tmp_path / "a"), (str(windows), tmp_path / "b")):
+        assert classify("--input-doj", source, "--outputs", str(out), "--eligibility-options", options) == 0
+    for name in ("All_Results.csv", "All_Results_Condensed.csv", "Prop64_Results.csv"):
+        assert (tmp_path / "a" / name).read_bytes() == (tmp_path / "b" / name).read_bytes()
+
+
 def test_names_of_files_with_a_suffix_and_several_inputs(tmp_path: Path, options: str) -> None:
     source = doj_file(tmp_path / "doj.csv", PEOPLE)
     out = tmp_path / "out"
@@ -209,6 +219,18 @@ def test_file_without_header_and_without_prop64(tmp_path: Path, options: str) ->
     assert summary["prop64ConvictionsCountInCountyByCodeSection"] == {}
     assert summary["earliestConviction"].endswith("Z")  # gogen: the time of the run when there is none
     assert summary["convictionDismissalCountByCodeSection"] == {"11357": 0}
+
+
+@pytest.mark.parametrize("content", ["", "\n\n\n", ",".join(COLUMNS) + "\n", ",".join(COLUMNS)])
+def test_files_without_rows(tmp_path: Path, content: str) -> None:
+    source = tmp_path / "doj.csv"
+    source.write_text(content)
+    out = tmp_path / "out"
+    assert classify("--input-doj", str(source), "--outputs", str(out), "--flow", "sacramento") == 0
+    assert (out / "All_Results.csv").read_text().count("\n") == 1
+    assert (out / "All_Results_Condensed.csv").read_text().count("\n") == 1
+    assert (out / "Prop64_Results.csv").read_text().count("\n") == 1
+    assert json.loads((out / "gogen.json").read_text())["lineCount"] == 0
 
 
 def test_errors_of_some_files_are_reported_and_others_processed(

@@ -202,8 +202,8 @@ def _skip_header(handle: TextIO) -> str | None:
 @dataclass(slots=True)
 class ReadStats:
     """Filled in by :func:`iter_rows` as it reads. ``one_line_records``: every physical line after the header
-    held exactly one whole record (no blank line, no quoted line break, no ``\\r``), which lets a second pass
-    split the file on ``\\n`` alone."""
+    held exactly one whole record (no blank line, no quoted line break, no ``\\r`` but in ``\\r\\n``), which
+    lets a second pass split the file on line ends alone."""
 
     rows: int = 0
     one_line_records: bool = True
@@ -291,6 +291,10 @@ def _row_chunks(
                 yield [row]
             return
         rows: list[list[str]] | None = None
+        if "\r" in text and text.count("\r") == text.count("\r\n"):
+            # every \r ends a line (a Windows file): Go's readLine turns each \r\n into \n, quoted or not
+            lines = [line[:-2] + "\n" if line.endswith("\r\n") else line for line in lines]
+            text = text.replace("\r\n", "\n")
         if "\r" not in text:
             try:
                 rows = list(csv.reader(lines, strict=True))
@@ -396,6 +400,7 @@ def iter_text_chunks(
                     yield [record]
                 return
             if one_line_records:
+                text = text.replace("\r\n", "\n")  # one-line records hold no other \r (see ReadStats)
                 texts = text.split("\n")
                 if texts[-1] == "":
                     texts.pop()

@@ -210,7 +210,9 @@ def test_iter_records_numbers_rows_from_zero(tmp_path: Path) -> None:
         (line(row("1")) + line(row("2")).rstrip("\n"), True),
         (HEADER + line(row("1")) + "\n" + line(row("2")), False),
         (HEADER + line(row("1", comment="x\ny")) + line(row("2")), False),
-        ((HEADER + line(row("1")) + line(row("2"))).replace("\n", "\r\n"), False),
+        ((HEADER + line(row("1")) + line(row("2"))).replace("\n", "\r\n"), True),
+        (HEADER + line(row("1", offense="a\rb")) + line(row("2")), False),
+        ((HEADER + line(row("1"))).replace("\n", "\r\n") + line(row("2")) + "\r", False),
     ],
 )
 def test_second_pass_texts_parse_to_the_first_pass_rows(tmp_path: Path, text: str, one_line: bool) -> None:
