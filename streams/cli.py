@@ -70,7 +70,8 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("worker", help="run the streaming classifier (Faust worker)")
     p.add_argument("--policies", required=True, help="policies JSON ({'counties': {...}})")
-    p.add_argument("--metrics-port", type=int, default=None, help="port of /metrics (default $CLEARANCE_METRICS_PORT or 9108)")
+    p.add_argument("--metrics-port", type=int, default=None,
+                   help="port of /metrics (default $CLEARANCE_METRICS_PORT or 9108)")
     p.add_argument("--loglevel", default="warning")
     p.set_defaults(run=_handler("streams.worker:run_cli"))
 

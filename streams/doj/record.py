@@ -100,6 +100,23 @@ def derive(fields: Sequence[str], index: int) -> Record:
     )
 
 
+# The columns :func:`derive` reads: the only ones the rules can ever see. The streaming state keeps just these.
+RULE_COLUMNS: tuple[str, ...] = (
+    "SUBJECT_ID", "PRI_DOB", "STP_EVENT_DATE", "STP_TYPE_DESCR", "STP_ORI_CNTY_NAME", "CNT_ORDER", "OFN",
+    "OFFENSE_DESCR", "OFFENSE_TOC", "DISP_DESCR", "CONV_STAT_DESCR", "SENT_LENGTH", "SENT_TIME_CODE", "COMMENT_TEXT",
+)
+_RULE_POSITIONS = tuple((name, C.INDEX[name]) for name in RULE_COLUMNS)
+
+
+def _text(value: object) -> str:
+    return value if isinstance(value, str) else str(value)
+
+
+def rule_fields(record: Mapping[str, object]) -> dict[str, str]:
+    """The part of a column mapping the rules read (as text); what the worker keeps per record."""
+    return {name: _text(value) for name in RULE_COLUMNS if (value := record.get(name)) is not None}
+
+
 def fields_from_mapping(record: Mapping[str, object]) -> list[str]:
     """Lay a column-name mapping out as 95 fields; absent columns are empty, unknown keys are ignored here."""
     fields = [""] * C.NUM_COLUMNS
@@ -107,10 +124,19 @@ def fields_from_mapping(record: Mapping[str, object]) -> list[str]:
     for name, value in record.items():
         pos = index.get(name)
         if pos is not None and value is not None:
-            fields[pos] = value if isinstance(value, str) else str(value)
+            fields[pos] = _text(value)
     return fields
 
 
 def derive_mapping(record: Mapping[str, object], index: int) -> Record:
-    """Derive a record from a mapping of DOJ column names (a record-change event's ``record``)."""
-    return derive(fields_from_mapping(record), index)
+    """Derive a record from a mapping of DOJ column names (a record-change event's ``record``).
+
+    Only the rule columns are looked up: the hot path of the streaming worker, where a mapping has ~50 keys.
+    """
+    fields = [""] * C.NUM_COLUMNS
+    get = record.get
+    for name, pos in _RULE_POSITIONS:
+        value = get(name)
+        if value is not None:
+            fields[pos] = _text(value)
+    return derive(fields, index)

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
 
-from streams.doj.record import Record, derive_mapping
+from streams.doj.record import Record, derive_mapping, rule_fields
 from streams.events.builders import candidate_change, determination_event, retracted_determination
 from streams.events.codec import Retract, Upsert
 from streams.events.model import RETRACTED
@@ -45,7 +45,8 @@ def apply_changes(state: SubjectState, changes: Iterable[Upsert | Retract]) -> t
     upserted = retracted = 0
     for change in changes:
         if isinstance(change, Upsert):
-            state.records[change.record_key] = (change.sequence, dict(change.record))
+            # only what the rules read: the full record stays in the input topic
+            state.records[change.record_key] = (change.sequence, rule_fields(change.record))
             upserted += 1
         else:
             state.records.pop(change.record_key, None)

@@ -56,7 +56,8 @@ def test_unchanged_answer_emits_nothing() -> None:
 def test_earlier_superstrike_withdraws_the_candidate() -> None:
     state = SubjectState("S1")
     step(state, upsert("r2", 2, conviction("002001001000", "11359 HS", "20100101")))
-    out = step(state, upsert("r1", 1, conviction("001001001000", "187 PC", "20050101", county="ALAMEDA")), event_id="e2")
+    strike = conviction("001001001000", "187 PC", "20050101", county="ALAMEDA")
+    out = step(state, upsert("r1", 1, strike), event_id="e2")
     [det] = out.determinations
     assert (det["determination"], det["reason"], det["revision"]) == ("Not eligible", "PC 667(e)(2)(c)(iv)", 2)
     [cand] = out.candidates
