@@ -7,7 +7,7 @@ record-change event); both paths go through :func:`derive` so the offline and st
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -75,29 +75,49 @@ def sentence_part_nanos(length: str, unit: str) -> int:
     return 0 if n is None else wrap_int64(n * unit_nanos)
 
 
-def derive(fields: Sequence[str], index: int) -> Record:
-    """Derive a record from the 95 fields of one row."""
-    offense_descr = fields[C.OFFENSE_DESCR]
-    comment_text = fields[C.COMMENT_TEXT]
-    conv_stat = fields[C.CONV_STAT_DESCR]
-    step_type = fields[C.STP_TYPE_DESCR]
-    return Record(
-        index=index,
-        subject_id=fields[C.SUBJECT_ID],
-        dob=parse_yyyymmdd(fields[C.PRI_DOB]),
-        was_convicted=fields[C.DISP_DESCR].startswith("CONVICTED"),
-        code_section=code_section_of(offense_descr, comment_text),
-        disposition_date=parse_yyyymmdd(fields[C.STP_EVENT_DATE]),
-        is_felony=conv_stat == "FELONY" or (conv_stat == "" and fields[C.OFFENSE_TOC] == "F"),
-        county=fields[C.STP_ORI_CNTY_NAME],
-        type=step_type,
-        ofn=fields[C.OFN],
-        count_order=fields[C.CNT_ORDER],
-        sentence_part_nanos=sentence_part_nanos(fields[C.SENT_LENGTH], fields[C.SENT_TIME_CODE]),
-        is_pc290_registration=step_type == "REGISTRATION" and offense_descr.startswith("290"),
-        offense_descr=offense_descr,
-        comment_text=comment_text,
+def derive(
+    fields: Sequence[str],
+    index: int,
+    *,
+    _record: type[Record] = Record,
+    _date: Callable[[str], datetime] = parse_yyyymmdd,
+    _section: Callable[[str, str], str] = code_section_of,
+    _sentence: Callable[[str, str], int] = sentence_part_nanos,
+) -> Record:
+    """Derive a record from the 95 fields of one row.
+
+    Called once per row of a million-row file: positions are literals checked against ``columns`` at import,
+    helpers are bound as defaults and the record is built positionally, which together halve its cost.
+    """
+    offense_descr = fields[54]  # OFFENSE_DESCR
+    comment_text = fields[93]  # COMMENT_TEXT
+    conv_stat = fields[82]  # CONV_STAT_DESCR
+    step_type = fields[42]  # STP_TYPE_DESCR
+    return _record(
+        index,
+        fields[2],  # SUBJECT_ID
+        _date(fields[14]),  # PRI_DOB
+        fields[80].startswith("CONVICTED"),  # DISP_DESCR
+        _section(offense_descr, comment_text),
+        _date(fields[40]),  # STP_EVENT_DATE
+        conv_stat == "FELONY" or (conv_stat == "" and fields[55] == "F"),  # OFFENSE_TOC
+        fields[48],  # STP_ORI_CNTY_NAME
+        step_type,
+        fields[52],  # OFN
+        fields[50],  # CNT_ORDER
+        _sentence(fields[87], fields[88]),  # SENT_LENGTH, SENT_TIME_CODE
+        step_type == "REGISTRATION" and offense_descr.startswith("290"),
+        offense_descr,
+        comment_text,
     )
+
+
+# derive() indexes rows by literal positions for speed; they must be the columns' real positions.
+assert (C.SUBJECT_ID, C.PRI_DOB, C.STP_EVENT_DATE, C.STP_TYPE_DESCR, C.STP_ORI_CNTY_NAME, C.CNT_ORDER, C.OFN) == (
+    2, 14, 40, 42, 48, 50, 52)
+assert (C.OFFENSE_DESCR, C.OFFENSE_TOC, C.DISP_DESCR, C.CONV_STAT_DESCR, C.SENT_LENGTH, C.SENT_TIME_CODE) == (
+    54, 55, 80, 82, 87, 88)
+assert C.COMMENT_TEXT == 93
 
 
 # The columns :func:`derive` reads: the only ones the rules can ever see. The streaming state keeps just these.
