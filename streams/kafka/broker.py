@@ -326,9 +326,23 @@ class LocalBroker:
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if not self._is_our_broker(pid):
+                self._settle(pid)
                 return True
             time.sleep(0.05)
         return not self._is_our_broker(pid)
+
+    def _settle(self, pid: int, timeout: float = 2.0) -> None:
+        """A dying process drops its command line before it becomes a zombie; wait for that and reap it."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            try:
+                state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+            except (FileNotFoundError, ProcessLookupError, IndexError):
+                return
+            if state == "Z":
+                self._reap(pid)
+                return
+            time.sleep(0.02)
 
 
 # -- command line --
