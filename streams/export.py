@@ -66,14 +66,21 @@ def active_determinations(latest: dict[bytes, Any]) -> list[dict[str, Any]]:
     return sorted(dets, key=lambda d: d["conviction_id"])
 
 
-def run_cli(args: argparse.Namespace) -> int:
+def current_determinations(command: str, wait_idle: float) -> list[dict[str, Any]] | None:
+    """The active determinations on the topic, or None after saying on stderr why they cannot be read."""
     settings = Settings()
     try:
-        latest = asyncio.run(read_latest(settings, settings.topic(DETERMINATIONS), args.wait_idle))
+        latest = asyncio.run(read_latest(settings, settings.topic(DETERMINATIONS), wait_idle))
     except ClearanceError as exc:
-        print(f"clearance export: {exc}", file=sys.stderr)
+        print(f"clearance {command}: {exc}", file=sys.stderr)
+        return None
+    return active_determinations(latest)
+
+
+def run_cli(args: argparse.Namespace) -> int:
+    dets = current_determinations("export", args.wait_idle)
+    if dets is None:
         return 1
-    dets = active_determinations(latest)
     out = Path(args.output)
     out.parent.mkdir(parents=True, exist_ok=True)
     with out.open("wb") as fh:

@@ -3,17 +3,14 @@
 from __future__ import annotations
 
 import argparse
-import asyncio
 import sys
 from collections import defaultdict
 from typing import Any
 
 import orjson
 
-from streams.errors import ClearanceError
-from streams.export import active_determinations, read_latest
+from streams.export import current_determinations
 from streams.incremental.impact import county_report
-from streams.settings import DETERMINATIONS, Settings
 
 _LINES = (
     ("people with a Prop 64 conviction here", "subjectsWithProp64ConvictionCountInCounty"),
@@ -55,13 +52,10 @@ def render(report: dict[str, dict[str, Any]]) -> str:
 
 
 def run_cli(args: argparse.Namespace) -> int:
-    settings = Settings()
-    try:
-        latest = asyncio.run(read_latest(settings, settings.topic(DETERMINATIONS), args.wait_idle))
-    except ClearanceError as exc:
-        print(f"clearance report: {exc}", file=sys.stderr)
+    dets = current_determinations("report", args.wait_idle)
+    if dets is None:
         return 1
-    report = build_report(active_determinations(latest))
+    report = build_report(dets)
     if args.json:
         sys.stdout.write(orjson.dumps(report, option=orjson.OPT_INDENT_2 | orjson.OPT_SORT_KEYS).decode() + "\n")
     else:

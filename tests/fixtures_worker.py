@@ -192,13 +192,19 @@ def read_all(settings: Settings, topic: str, idle: float = 2.0) -> list[Any]:
     return asyncio.run(_read_all(settings, topic, idle))
 
 
+def latest_active(settings: Settings, idle: float = 2.0) -> list[dict[str, Any]]:
+    """The current determination events, as ``clearance export`` reads them."""
+    return active_determinations(asyncio.run(read_latest(settings, settings.topic(DETERMINATIONS), idle)))
+
+
 def exported(settings: Settings, idle: float = 2.0) -> dict[str, tuple[str, str]]:
-    latest = asyncio.run(read_latest(settings, settings.topic(DETERMINATIONS), idle))
-    return {d["conviction_id"]: (d["determination"], d["reason"]) for d in active_determinations(latest)}
+    return {d["conviction_id"]: (d["determination"], d["reason"]) for d in latest_active(settings, idle)}
 
 
 def classify_reference(doj: Path, policies: dict[str, Any], work: Path) -> dict[str, tuple[str, str]]:
-    """What ``clearance classify`` says, run once per county that has rows and a policy (conviction id → answer)."""
+    """What ``clearance classify`` says, run once per county that has rows and a policy (conviction id → answer).
+
+    Each county's summary.json is left in ``work/classify-<COUNTY>/``; see :func:`classify_summaries`."""
     with doj.open(newline="") as fh:
         counties = {row["STP_ORI_CNTY_NAME"] for row in csv.DictReader(fh)}
     expected: dict[str, tuple[str, str]] = {}
@@ -220,3 +226,12 @@ def classify_reference(doj: Path, policies: dict[str, Any], work: Path) -> dict[
                 cid = f"{row['SUBJECT_ID']}:{row['CNT_ORDER']}"
                 expected[cid] = (row["Eligibility Determination"], row["Eligibility Reason"])
     return expected
+
+
+def classify_summaries(work: Path) -> dict[str, dict[str, Any]]:
+    """County → the summary.json written by :func:`classify_reference` into ``work``."""
+    out = {}
+    for path in sorted(work.glob("classify-*/summary.json")):
+        doc = json.loads(path.read_text())
+        out[doc["county"]] = doc
+    return out

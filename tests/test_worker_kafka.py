@@ -12,7 +12,15 @@ from pathlib import Path
 
 import pytest
 from doj_rows import LA, conviction, deceased
-from fixtures_worker import classify_reference, exported, read_all, send, statewide_policies
+from fixtures_worker import (
+    classify_reference,
+    classify_summaries,
+    exported,
+    latest_active,
+    read_all,
+    send,
+    statewide_policies,
+)
 
 from streams.cli import main as cli_main
 from streams.doj.reader import iter_rows
@@ -20,9 +28,15 @@ from streams.events.builders import record_change_event
 from streams.events.codec import encode
 from streams.events.schemas import validate
 from streams.replay import file_digest, replay, subject_runs
+from streams.report import build_report
 from streams.settings import CANDIDATES, DEAD_LETTERS, DETERMINATIONS, RECORD_CHANGES, Settings
 
 pytestmark = pytest.mark.kafka
+REPORT_KEYS = (
+    "subjectsWithProp64ConvictionCountInCounty", "prop64ConvictionsCountInCountyByCodeSection",
+    "prop64FelonyConvictionsCountInCounty", "prop64NonFelonyConvictionsCountInCounty", "subjectsWithSomeReliefCount",
+    "reliefWithCurrentEligibilityChoices", "reliefWithDismissAllProp64",
+)
 
 
 @pytest.fixture(scope="module")
@@ -36,10 +50,15 @@ def sample(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 @pytest.fixture(scope="module")
-def reference(sample: Path, tmp_path_factory: pytest.TempPathFactory) -> dict[str, tuple[str, str]]:
-    expected = classify_reference(sample, statewide_policies(), tmp_path_factory.mktemp("classify"))
+def classified(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return tmp_path_factory.mktemp("classify")
+
+
+@pytest.fixture(scope="module")
+def reference(sample: Path, classified: Path) -> dict[str, tuple[str, str]]:
+    expected = classify_reference(sample, statewide_policies(), classified)
     assert len(expected) > 500
-    assert len({county for county in expected}) > 1
+    assert len(classify_summaries(classified)) > 1
     return expected
 
 
@@ -52,12 +71,21 @@ def _events(path: Path, max_records: int) -> list[tuple[str, bytes]]:
     ]
 
 
-def test_replay_then_export_equals_classify(worker_factory, kafka_settings: Settings, sample, reference) -> None:
+def test_replay_then_export_equals_classify(
+    worker_factory, kafka_settings: Settings, sample, reference, classified
+) -> None:
     worker = worker_factory(statewide_policies())
     worker.start()
     rows, events = asyncio.run(replay(kafka_settings, sample, progress=False))
     worker.wait_consumed(events)
     assert exported(kafka_settings) == reference
+    # `clearance report` gives gogen's summary figures per county from the topic: the same as classify's
+    report = build_report(latest_active(kafka_settings))
+    summaries = classify_summaries(classified)
+    assert report.keys() == {c for c, s in summaries.items() if s["subjectsWithProp64ConvictionCountInCounty"]}
+    for county, row in report.items():
+        for key in REPORT_KEYS:
+            assert row[key] == summaries[county][key], (county, key)
     m = worker.metrics()
     assert m["clearance_records_applied_total{op=upserted}"] == rows
     assert m["clearance_determinations_emitted_total"] == len(reference)
