@@ -1,6 +1,8 @@
 """``clearance classify``: gogen's offline run over DOJ files, with gogen's result files (spec §2, §9).
 
-Each input file is processed on its own, in two passes so that no row's raw columns stay in memory:
+Each input file is processed on its own. When every person's rows are consecutive (as in DOJ extracts) that
+is a single pass (:mod:`streams.classify_single`); otherwise it takes two passes, so that no row's raw
+columns stay in memory:
 
 1. Read every row (Go's CSV rules), derive its :class:`~streams.doj.record.Record` and push it into the
    file-local subject of its SUBJECT_ID; write the row's condensed columns, already Go-encoded, to a spool
@@ -34,6 +36,14 @@ from functools import lru_cache
 from itertools import islice, repeat
 from typing import TextIO
 
+from streams.classify_single import (
+    CONDENSED_POSITIONS,
+    NO_DETERMINATION,
+    PERSON_COLUMNS,
+    NotConsecutive,
+    SubjectResults,
+    single_pass,
+)
 from streams.doj import columns as C
 from streams.doj.reader import (
     ReadStats,
@@ -61,25 +71,18 @@ from streams.outputs.summary import (
     file_earliest,
     gogen_summary,
     run_earliest,
-    subject_counts,
     total,
 )
 from streams.progress import ProgressBar, wants_progress
-from streams.rules.engine import classify_subject
 from streams.rules.flows import dismiss_all_prop64, make_flow
 from streams.rules.flows.base import Flow
-from streams.rules.info import ELIGIBILITY_COLUMNS, empty_columns, possible_other_p64_charges
+from streams.rules.info import possible_other_p64_charges
 from streams.rules.subject import Subject
 
 MISSING_REQUIRED = "missing required field: Run gogen --help for more info"
 INVALID_COMPUTE_AT = "invalid --compute-at date: Must be a valid date in the format YYYY-MM-DD"
 CHANGED_DURING_RUN = "the input file changed while it was being classified"
 
-_NO_DETERMINATION = "," * len(ELIGIBILITY_COLUMNS)
-_CONDENSED_POSITIONS = tuple(C.INDEX[name] for name in C.CONDENSED_COLUMNS)
-# The condensed file starts with the person's identity (CII, name, gender, DOB, race), the same on every row
-# of a person, so its encoding is reused from the previous row.
-_PERSON_COLUMNS = 5
 _DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
 
 Progress = Callable[[int], None]
@@ -124,7 +127,7 @@ def _first_pass(
     subjects: dict[str, Subject] = {}
     possible_other: dict[int, str] = {}
     pilot = settings.flow.pilot_code_sections
-    encode_condensed = ProjectionEncoder(_CONDENSED_POSITIONS, _PERSON_COLUMNS).encode_many
+    encode_condensed = ProjectionEncoder(CONDENSED_POSITIONS, PERSON_COLUMNS).encode_many
     comment_at, offense_at = C.COMMENT_TEXT, C.OFFENSE_DESCR
     index = 0
     for rows in iter_row_chunks(path, progress, stats):
@@ -150,27 +153,11 @@ def _classify(
 ) -> tuple[dict[int, str], set[int], SummaryCounts]:
     """Encoded eligibility columns (with their leading comma) by row, the rows with a determination, and the
     summed summary figures."""
-    suffixes: dict[int, str] = {}
-    determined: set[int] = set()
-    flow, what_if = settings.flow, settings.dismiss_all
-    county, compute_at = settings.county, settings.compute_at
-
-    def contributions() -> Iterator[SummaryCounts]:
-        for subject in subjects.values():
-            if not any(conviction.county == county for conviction in subject.convictions):
-                continue  # flows only evaluate the county's convictions (spec §8): nothing to decide or count
-            infos = classify_subject(subject, flow, compute_at)
-            dismiss_all = classify_subject(subject, what_if, compute_at)
-            yield subject_counts(subject, county, infos, dismiss_all, compute_at)
-            for index, info in infos.items():
-                suffixes[index] = "," + encode_record(info.columns(possible_other.get(index, "")))
-                determined.add(index)
-
-    counts = total(contributions())
-    for index, other in possible_other.items():
-        if index not in suffixes:
-            suffixes[index] = "," + encode_record(empty_columns(other))
-    return suffixes, determined, counts
+    results = SubjectResults(settings)
+    for subject in subjects.values():
+        results.add(subject, possible_other)
+    results.add_possible_other(possible_other)
+    return results.suffixes, set(results.determined), total(results.parts)
 
 
 def _second_pass(
@@ -208,7 +195,7 @@ def _second_pass(
                     raise InputError(CHANGED_DURING_RUN)
                 if not fast:
                     texts = [text if is_go_form(text) else encode_record(parse_row_text(text)) for text in texts]
-                tails = list(map(suffixes.get, range(start, end), repeat(_NO_DETERMINATION)))
+                tails = list(map(suffixes.get, range(start, end), repeat(NO_DETERMINATION)))
                 full = list(map(str.__add__, texts, tails))
                 full_file.write("\n".join(full) + "\n")
                 condensed_file.write("\n".join(map(str.__add__, condensed, tails)) + "\n")
@@ -219,9 +206,7 @@ def _second_pass(
             if start != state.rows or next(spooled, None) is not None:
                 raise InputError(CHANGED_DURING_RUN)
     except BaseException:
-        for name in staged:
-            if os.path.exists(name):
-                os.remove(name)
+        _remove(staged)
         raise
     for name, target in zip(staged, (paths.all_results, paths.condensed, paths.prop64), strict=True):
         os.replace(name, target)
@@ -248,10 +233,42 @@ def classify_file(
 ) -> SummaryCounts:
     """Classify one DOJ file and write its three result files; returns its summary figures.
 
+    One pass when every person's rows are consecutive (:mod:`streams.classify_single`), else two.
     Raises :class:`DojParseError` for a malformed file (gogen's PARSING) and :class:`InputError` or
     ``OSError`` for anything else that stops it (OTHER); no result file is left behind then.
     """
     size = os.path.getsize(path) if show_progress and os.path.isfile(path) else 0
+    targets = (paths.all_results, paths.condensed, paths.prop64)
+    staged = [f"{target}.partial" for target in targets]
+    bar = ProgressBar(os.path.basename(path), size) if show_progress else None
+    stats = ReadStats()
+    try:
+        with _collector_paused():
+            parts = single_pass(path, settings, staged, _possible_other, bar and bar.update, stats)
+    except NotConsecutive:
+        _remove(staged)
+    except BaseException:
+        _remove(staged)
+        raise
+    else:
+        for name, target in zip(staged, targets, strict=True):
+            os.replace(name, target)
+        if bar:
+            bar.finish()
+        return total(parts) + SummaryCounts(line_count=stats.rows)
+    return _two_passes(path, paths, settings, show_progress=show_progress, size=size)
+
+
+def _remove(names: Sequence[str]) -> None:
+    for name in names:
+        if os.path.exists(name):
+            os.remove(name)
+
+
+def _two_passes(
+    path: str, paths: ResultPaths, settings: ClassifySettings, *, show_progress: bool, size: int
+) -> SummaryCounts:
+    """The general path: subjects are built from the whole file before any row is written."""
     state = _FileState()
     spool_dir = os.path.dirname(paths.condensed) or "."
     with tempfile.TemporaryFile(

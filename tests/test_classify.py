@@ -18,7 +18,7 @@ from streams.classify import ClassifySettings, classify_file, parse_compute_at, 
 from streams.doj import columns as C
 from streams.doj.reader import iter_row_texts, iter_rows, parse_row_text
 from streams.doj.record import derive
-from streams.errors import InputError, OptionsError
+from streams.errors import DojParseError, InputError, OptionsError
 from streams.outputs.files import result_paths
 from streams.outputs.gocsv import encode_record
 from streams.rules.flows import make_flow
@@ -67,6 +67,19 @@ def classify_rows(tmp_path: Path, text: str) -> tuple[list[str], list[str], list
     return tuple(records(path) for path in (paths.all_results, paths.condensed, paths.prop64))  # type: ignore[return-value]
 
 
+def two_passes(tmp_path: Path, text: str) -> tuple[list[str], list[str], list[str]]:
+    """The results of the general path, which the single pass must equal whenever it applies (summary
+    figures included)."""
+    source = tmp_path / "doj.csv"
+    source.write_bytes(text.encode("utf-8", "surrogateescape"))
+    out = tmp_path / "two"
+    out.mkdir(exist_ok=True)
+    paths = result_paths(str(out), 1, 1)
+    counts = pipeline._two_passes(str(source), paths, SETTINGS, show_progress=False, size=0)
+    assert classify_file(str(source), result_paths(str(tmp_path / "out"), 1, 1), SETTINGS) == counts
+    return tuple(records(path) for path in (paths.all_results, paths.condensed, paths.prop64))  # type: ignore[return-value]
+
+
 def records(path: str) -> list[str]:
     """Record texts of an output file after its header (quoted line breaks stay inside their record)."""
     text = Path(path).read_bytes().decode("utf-8", "surrogateescape")
@@ -95,6 +108,16 @@ def test_rows_not_in_go_form_are_encoded_again(tmp_path: Path) -> None:
     assert len(condensed) == 3
 
 
+def test_a_plain_file_with_needless_quotes_is_written_as_go_writes_it(tmp_path: Path) -> None:
+    """One line per row and LF endings (the single pass copies such rows when they are in Go's form)."""
+    rows = [conviction("1", "001001001000", "11357 HS-POSSESS"), conviction("2", "001001001000", "459 PC")]
+    full, condensed, prop64 = classify_rows(tmp_path, encode_record(rows[0]) + "\n" + quoted(rows[1]) + "\n")
+    assert [line[: len(encode_record(row)) + 1] for line, row in zip(full, rows, strict=True)] == [
+        encode_record(row) + "," for row in rows
+    ]
+    assert prop64 == full[:1] and len(condensed) == 2
+
+
 def iter_rows_of(tmp_path: Path, text: str) -> list[list[str]]:
     path = tmp_path / "probe.csv"
     path.write_bytes(text.encode())
@@ -115,10 +138,41 @@ def test_possible_other_charges_on_rows_without_determination(tmp_path: Path) ->
 
 def test_a_failing_second_pass_leaves_no_result_files(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     source = tmp_path / "doj.csv"
-    source.write_text(encode_record(conviction("1", "001001001000", "11357 HS")) + "\n")
+    rows = [conviction("1", "001001001000", "11357 HS"), conviction("2", "001001001000", "11357 HS")]
+    source.write_text("".join(encode_record(row) + "\n" for row in (*rows, rows[0])))  # person 1 interleaved
     monkeypatch.setattr(pipeline, "iter_text_chunks", lambda *args, **kwargs: iter([[]]))
     paths = result_paths(str(tmp_path), 1, 1)
     with pytest.raises(InputError, match="changed while it was being classified"):
+        classify_file(str(source), paths, SETTINGS)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["doj.csv"]
+
+
+def test_interleaved_people_take_two_passes(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A person seen again after another person's rows is classified over all its rows, like gogen."""
+    first = conviction("1", "001001001000", "11357 HS-POSSESS")
+    other = conviction("2", "001001001000", "11357 HS-POSSESS")
+    later = conviction("1", "002001001000", "187 PC-MURDER", STP_EVENT_DATE="20160101")
+    calls: list[str] = []
+    two_passes = pipeline._two_passes
+    monkeypatch.setattr(pipeline, "_two_passes", lambda path, *a, **k: calls.append(path) or two_passes(path, *a, **k))
+    text = "".join(encode_record(row) + "\n" for row in (first, other, later))
+    full, condensed, prop64 = classify_rows(tmp_path, text)
+    assert len(calls) == 1
+    assert sorted(p.name for p in (tmp_path / "out").iterdir()) == [
+        "All_Results.csv", "All_Results_Condensed.csv", "Prop64_Results.csv"
+    ]
+    assert len(full) == len(condensed) == 3
+    # person 1's murder conviction (a superstrike) is known when its Prop 64 conviction is decided
+    assert "187 PC" in parse_line(full[0])[C.NUM_COLUMNS :][ELIGIBILITY_COLUMNS.index("Superstrike Code Section(s)")]
+    assert prop64 == full[:2]
+
+
+def test_a_malformed_row_after_written_people_leaves_no_result_files(tmp_path: Path) -> None:
+    people = "".join(encode_record(conviction(str(n), "001001001000", "11357 HS")) + "\n" for n in range(5000))
+    source = tmp_path / "doj.csv"
+    source.write_text(people + 'a,b"c\n')
+    paths = result_paths(str(tmp_path), 1, 1)
+    with pytest.raises(DojParseError, match="bare"):
         classify_file(str(source), paths, SETTINGS)
     assert sorted(p.name for p in tmp_path.iterdir()) == ["doj.csv"]
 
@@ -213,16 +267,21 @@ ROW = st.fixed_dictionaries(
 
 
 @settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
-@given(st.lists(ROW, max_size=12), st.sampled_from(["\n", "\r\n"]))
-def test_any_rows(tmp_path: Path, rows: list[dict[str, str]], newline: str) -> None:
+@given(st.lists(st.tuples(ROW, st.booleans()), max_size=12), st.sampled_from(["\n", "\r\n"]))
+def test_any_rows(tmp_path: Path, rows: list[tuple[dict[str, str], bool]], newline: str) -> None:
     """Never crashes; one output row per input row in both full files; a determination only on a Prop 64
-    conviction of the chosen county; the DOJ columns are the input row as Go writes it."""
-    raw = [fields(**row) for row in rows]
-    text = "".join(encode_record(row) + newline for row in raw)
+    conviction of the chosen county; the DOJ columns are the input row as Go writes it (also when the input
+    quotes every field); the single pass writes what two passes write."""
+    raw = [fields(**row) for row, _ in rows]
+    text = "".join(
+        (quoted(row) if quote_all else encode_record(row)) + newline
+        for row, (_, quote_all) in zip(raw, rows, strict=True)
+    )
     full, condensed, prop64 = classify_rows(tmp_path, text)
+    assert (full, condensed, prop64) == two_passes(tmp_path, text)
     read_back = iter_rows_of(tmp_path, text)
     # a lone empty row is a blank line (skipped); "\r\n" inside a field reads back as "\n", as with Go
-    assert len(read_back) == sum(1 for row in raw if encode_record(row) != "")
+    assert len(read_back) == len(raw)
     assert len(full) == len(read_back) and len(condensed) == len(read_back)
     determined: list[str] = []
     for index, (line, row) in enumerate(zip(full, read_back, strict=True)):
@@ -235,6 +294,11 @@ def test_any_rows(tmp_path: Path, rows: list[dict[str, str]], newline: str) -> N
             assert record.was_convicted and record.county == COUNTY
             assert prop64_section(record.code_section) is not None
     assert prop64 == determined
+
+
+def quoted(row: list[str]) -> str:
+    """Every field in quotes: valid CSV that Go's writer would not produce."""
+    return ",".join('"' + field.replace('"', '""') + '"' for field in row)
 
 
 def parse_line(line: str) -> list[str]:

@@ -50,7 +50,7 @@ ERR_QUOTE = 'extraneous or missing " in quoted-field'
 
 # Lines are parsed in chunks of about this many characters; a chunk stops growing past CHUNK_LIMIT while it
 # waits for a quoted field to close.
-CHUNK_BYTES = 1 << 20
+CHUNK_BYTES = 1 << 16
 CHUNK_LIMIT = 64 << 20
 
 csv.field_size_limit(sys.maxsize)  # Go has no field size limit
@@ -230,6 +230,16 @@ def iter_row_chunks(
         yield from _row_chunks(handle, progress, stats=stats)
 
 
+def iter_rows_and_texts(
+    path: str, progress: ProgressCallback | None = None, stats: ReadStats | None = None
+) -> Iterator[tuple[list[list[str]], list[str] | None]]:
+    """The chunks of :func:`iter_row_chunks`, each with the text of every row (no terminator, ``\\r\\n`` read
+    as ``\\n``) when the chunk held exactly one physical line per row, else ``None``; lets a single pass copy
+    rows it need not encode again."""
+    with open_doj(path) as handle:
+        yield from _row_chunks_and_texts(handle, progress, NUM_COLUMNS, stats, texts=True)
+
+
 def _chunks(handle: TextIO) -> Iterator[tuple[list[str], str, bool]]:
     """Lines after the header in chunks of about :data:`CHUNK_BYTES` (with their joined text), each chunk
     ending outside quoted fields.
@@ -277,6 +287,18 @@ def _row_chunks(
     width: int = NUM_COLUMNS,
     stats: ReadStats | None = None,
 ) -> Iterator[list[list[str]]]:
+    for rows, _ in _row_chunks_and_texts(handle, progress, width, stats, texts=False):
+        yield rows
+
+
+def _row_chunks_and_texts(
+    handle: TextIO,
+    progress: ProgressCallback | None,
+    width: int,
+    stats: ReadStats | None,
+    *,
+    texts: bool,
+) -> Iterator[tuple[list[list[str]], list[str] | None]]:
     """Chunks are parsed by the C csv module and checked as a whole: no ``\\r``, no field holding a quote
     (Python keeps a bare quote, Go rejects it), every row ``width`` wide. A chunk that fails any check is
     read again line by line with Go's rules, which yields its good rows and raises Go's error."""
@@ -288,7 +310,7 @@ def _row_chunks(
             stats.one_line_records = False
             for row in _line_rows(chain(lines, handle), line_no, width):
                 stats.rows += 1
-                yield [row]
+                yield [row], None
             return
         rows: list[list[str]] | None = None
         if "\r" in text and text.count("\r") == text.count("\r\n"):
@@ -310,10 +332,17 @@ def _row_chunks(
         if rows is None:
             for row in _line_rows(iter(lines), line_no, width):
                 stats.rows += 1
-                yield [row]
+                yield [row], None
         else:
             stats.rows += len(rows)
-            yield rows
+            row_texts: list[str] | None = None
+            if texts and len(rows) == len(lines):  # one line per row: rows are the chunk's lines
+                row_texts = text.split("\n")
+                if row_texts[-1] == "":
+                    row_texts.pop()
+                if len(row_texts) != len(rows):
+                    row_texts = None
+            yield rows, row_texts
         line_no += len(lines)
         if position is not None:
             progress(position())  # type: ignore[misc]
