@@ -87,7 +87,7 @@ def create_app(settings: Settings | None = None, partitions: int | None = None) 
         broker_heartbeat_interval=3.0,
         broker_commit_interval=1.0,
         consumer_auto_offset_reset="earliest",
-        producer_linger=0.03,  # larger produce batches: fewer requests per event (measured +10-15 %)
+        producer_linger=0.005,  # 30 ms gave ~10 % more bulk throughput but p99 live latency ~300 ms
         producer_max_batch_size=512 * 1024,
         producer_acks=-1,
         stream_wait_empty=False,
