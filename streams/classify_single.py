@@ -75,6 +75,13 @@ class SubjectResults:
                 suffixes[index] = "," + encode_record(empty_columns(other))
 
 
+def _push_record(subject: Subject) -> Callable[[Sequence[str], int], None]:
+    def push(fields: Sequence[str], index: int) -> None:
+        subject.push(derive(fields, index))
+
+    return push
+
+
 def single_pass(
     path: str,
     settings: ClassifySettings,
@@ -86,6 +93,10 @@ def single_pass(
     """Write All_Results, All_Results_Condensed and Prop64_Results to ``targets`` (in that order); returns the
     people's summary contributions. Raises :class:`NotConsecutive` (the targets then hold partial output)."""
     pilot = settings.flow.pilot_code_sections
+    # Records are kept only where a subject may have to be rebuilt under the other code-section rule.
+    lean = settings.dismiss_all.pilot_code_sections == pilot
+    id_at = C.SUBJECT_ID
+    push: Callable[[Sequence[str], int], None]
     encode_condensed = ProjectionEncoder(CONDENSED_POSITIONS, PERSON_COLUMNS).encode_many
     results = SubjectResults(settings)
     suffixes, determined = results.suffixes, results.determined
@@ -128,20 +139,20 @@ def single_pass(
             if not rows:
                 continue
             for fields in rows:
-                record = derive(fields, index)
-                if record.subject_id != subject_id:
+                if fields[id_at] != subject_id:
                     if subject is not None:
                         results.add(subject, possible_other)
                         if possible_other:
                             results.add_possible_other(possible_other)
                             possible_other.clear()
                         finished.add(subject_id)  # type: ignore[arg-type]
-                    subject_id = record.subject_id
+                    subject_id = fields[id_at]
                     if subject_id in finished:
                         raise NotConsecutive(subject_id)
                     subject = Subject(subject_id, pilot_code_sections=pilot)
+                    push = subject.push_fields if lean else _push_record(subject)
                     subject_start = index
-                subject.push(record)  # type: ignore[union-attr]
+                push(fields, index)
                 comment = fields[comment_at]
                 if comment:
                     other = possible_other_of(fields[offense_at], comment)

@@ -33,7 +33,8 @@ import os
 import sys
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from itertools import chain
+from itertools import chain, compress, repeat
+from operator import contains
 from typing import TextIO
 
 from streams.doj.columns import NUM_COLUMNS
@@ -325,7 +326,7 @@ def _row_chunks_and_texts(
             if rows is not None:
                 if not all(rows):
                     rows = [row for row in rows if row]  # blank lines
-                if set(map(len, rows)) - {width} or ('"' in text and '"' in "".join(map("".join, rows))):
+                if set(map(len, rows)) - {width} or ('"' in text and _field_holds_quote(lines, rows)):
                     rows = None
         if rows is None or len(rows) != len(lines):
             stats.one_line_records = False
@@ -346,6 +347,14 @@ def _row_chunks_and_texts(
         line_no += len(lines)
         if position is not None:
             progress(position())  # type: ignore[misc]
+
+
+def _field_holds_quote(lines: list[str], rows: list[list[str]]) -> bool:
+    """Whether a parsed field holds a quote; only rows of lines with a quote are looked at (when each line was a
+    row: blank lines or quoted line breaks misalign them, and then every row is)."""
+    if len(lines) == len(rows):
+        rows = list(compress(rows, map(contains, lines, repeat('"'))))
+    return '"' in "".join(map("".join, rows))
 
 
 def _line_rows(lines: Iterator[str], line_no: int, width: int) -> Iterator[list[str]]:

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from streams.doj import columns as C
-from streams.rules.dates import NANOS_PER_DAY, add_duration, parse_yyyymmdd, wrap_int64
+from streams.rules.dates import _DATE_CACHE, NANOS_PER_DAY, add_duration, parse_yyyymmdd, wrap_int64
 from streams.rules.gotext import go_trim_space
 
 # SENT_TIME_CODE → nanoseconds (gogen: D = 24h, Y = 2012-03-04 minus 2011-03-04 = 366 days, M = Y/12 = 30.5 days).
@@ -75,37 +75,61 @@ def sentence_part_nanos(length: str, unit: str) -> int:
     return 0 if n is None else wrap_int64(n * unit_nanos)
 
 
+# OFFENSE_DESCR → code section, for offenses that do not defer to COMMENT_TEXT (then the comment is not read).
+# A file repeats a few thousand offense texts; the cache stops growing at _SECTION_CACHE_LIMIT entries.
+_SECTION_BY_OFFENSE: dict[str, str] = {}
+_SECTION_CACHE_LIMIT = 1 << 16
+
+
+def _code_section(offense_descr: str, comment_text: str) -> str:
+    """:func:`code_section_of`, remembering the answer of an offense that does not defer to the comment."""
+    stripped = go_trim_space(offense_descr)
+    if stripped in ("", SEE_COMMENT):
+        return comment_text.split("-", 1)[0]
+    section = offense_descr.split("-", 1)[0]
+    if len(_SECTION_BY_OFFENSE) < _SECTION_CACHE_LIMIT:
+        _SECTION_BY_OFFENSE[offense_descr] = section
+    return section
+
+
 def derive(
     fields: Sequence[str],
     index: int,
     *,
     _record: type[Record] = Record,
+    _cached_date: Callable[[str], datetime | None] = _DATE_CACHE.get,
     _date: Callable[[str], datetime] = parse_yyyymmdd,
-    _section: Callable[[str, str], str] = code_section_of,
+    _cached_section: Callable[[str], str | None] = _SECTION_BY_OFFENSE.get,
+    _section: Callable[[str, str], str] = _code_section,
+    _units: frozenset[str] = frozenset(UNIT_NANOS),
     _sentence: Callable[[str, str], int] = sentence_part_nanos,
 ) -> Record:
     """Derive a record from the 95 fields of one row.
 
     Called once per row of a million-row file: positions are literals checked against ``columns`` at import,
-    helpers are bound as defaults and the record is built positionally, which together halve its cost.
+    helpers and caches are bound as defaults, the cached dates and code sections are looked up inline and the
+    record is built positionally.
     """
     offense_descr = fields[54]  # OFFENSE_DESCR
     comment_text = fields[93]  # COMMENT_TEXT
     conv_stat = fields[82]  # CONV_STAT_DESCR
     step_type = fields[42]  # STP_TYPE_DESCR
+    dob = fields[14]  # PRI_DOB
+    event_date = fields[40]  # STP_EVENT_DATE
+    unit = fields[88]  # SENT_TIME_CODE
     return _record(
         index,
         fields[2],  # SUBJECT_ID
-        _date(fields[14]),  # PRI_DOB
+        _cached_date(dob) or _date(dob),
         fields[80].startswith("CONVICTED"),  # DISP_DESCR
-        _section(offense_descr, comment_text),
-        _date(fields[40]),  # STP_EVENT_DATE
+        _cached_section(offense_descr) or _section(offense_descr, comment_text),
+        _cached_date(event_date) or _date(event_date),
         conv_stat == "FELONY" or (conv_stat == "" and fields[55] == "F"),  # OFFENSE_TOC
         fields[48],  # STP_ORI_CNTY_NAME
         step_type,
         fields[52],  # OFN
         fields[50],  # CNT_ORDER
-        _sentence(fields[87], fields[88]),  # SENT_LENGTH, SENT_TIME_CODE
+        _sentence(fields[87], unit) if unit in _units else 0,  # SENT_LENGTH
         step_type == "REGISTRATION" and offense_descr.startswith("290"),
         offense_descr,
         comment_text,

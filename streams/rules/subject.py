@@ -15,12 +15,20 @@ Deliberate differences from gogen (the rules are the same):
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from streams.doj.record import SEE_COMMENT, Record
-from streams.rules.dates import ZERO_TIME, add_duration, add_years
+from streams.doj.record import (
+    _SECTION_BY_OFFENSE,
+    SEE_COMMENT,
+    UNIT_NANOS,
+    Record,
+    _code_section,
+    derive,
+    sentence_part_nanos,
+)
+from streams.rules.dates import _DATE_CACHE, ZERO_TIME, add_duration, add_years, parse_yyyymmdd
 from streams.rules.matchers import PROP64_SECTIONS, CodeFacts, code_facts
 
 
@@ -155,6 +163,7 @@ class Subject:
 
     __slots__ = (
         "_facts",
+        "_no_records",
         "_prop64_cycles",
         "_seen",
         "_started",
@@ -180,6 +189,7 @@ class Subject:
         self._seen: set[str] = set()
         self._prop64_cycles: set[str] = set()
         self._started = False
+        self._no_records = False
         self._facts: SubjectFacts | None = None
 
     def push(self, record: Record) -> None:
@@ -213,28 +223,88 @@ class Subject:
         cycle = count_order[0:3]
         if is_new:
             self._seen.add(count_order)
-            self.convictions.append(
-                Conviction(
-                    index=record.index,
-                    code_section=code_section,
-                    disposition_date=record.disposition_date,
-                    county=record.county,
-                    is_felony=record.is_felony,
-                    count_order=count_order,
-                    type=row_type,
-                    ofn=record.ofn,
-                    is_pc290_registration=record.is_pc290_registration,
-                    sentence_end_date=record.sentence_end_date,
-                    has_prop64_charge_in_cycle=cycle in self._prop64_cycles,
-                    code=code,
-                    record=record,
-                )
-            )
+            self.convictions.append(self._conviction(record, code_section, code, cycle))
         if code.prop64_section is not None and cycle not in self._prop64_cycles:
             self._prop64_cycles.add(cycle)
             for conviction in self.convictions:
                 if conviction.count_order[0:3] == cycle:
                     conviction.has_prop64_charge_in_cycle = True
+
+    def push_fields(
+        self,
+        fields: Sequence[str],
+        index: int,
+        *,
+        _derive: Callable[[Sequence[str], int], Record] = derive,
+        _cached_date: Callable[[str], datetime | None] = _DATE_CACHE.get,
+        _date: Callable[[str], datetime] = parse_yyyymmdd,
+        _cached_section: Callable[[str], str | None] = _SECTION_BY_OFFENSE.get,
+        _section: Callable[[str, str], str] = _code_section,
+        _units: frozenset[str] = frozenset(UNIT_NANOS),
+        _facts_of: Callable[[str], CodeFacts] = code_facts,
+    ) -> None:
+        """``push(derive(fields, index))`` without keeping the row's record (so :meth:`rebuilt` is not
+        possible): each fact is derived only where it is used, a :class:`Record` only for a new conviction.
+
+        The offline classifier's path for a million rows; it must stay step for step what :meth:`push` does.
+        """
+        self._facts = None
+        self._no_records = True
+        if not self._started:
+            self._started = True
+            if not self.id:
+                self.id = fields[2]  # SUBJECT_ID
+            dob = fields[14]  # PRI_DOB
+            self.dob = _cached_date(dob) or _date(dob)
+        offense_descr = fields[54]  # OFFENSE_DESCR
+        if self.pilot_code_sections:
+            code_section = pilot_code_section(offense_descr, fields[93])  # COMMENT_TEXT
+        else:
+            code_section = _cached_section(offense_descr) or _section(offense_descr, fields[93])
+        count_order = fields[50]  # CNT_ORDER
+        is_new = False
+        if fields[80].startswith("CONVICTED"):  # DISP_DESCR
+            if count_order in self._seen:
+                last = self.convictions[-1]
+                unit = fields[88]  # SENT_TIME_CODE
+                nanos = sentence_part_nanos(fields[87], unit) if unit in _units else 0  # SENT_LENGTH
+                last.sentence_end_date = add_duration(last.sentence_end_date, nanos)
+            else:
+                is_new = True
+        row_type = fields[42]  # STP_TYPE_DESCR
+        if row_type == "DECEASED":
+            self.is_deceased = True
+        elif row_type == "COURT ACTION" and fields[52] != "":  # OFN
+            self.case_numbers.setdefault(count_order[0:6], {})[fields[52]] = None
+        if row_type == "REGISTRATION" and offense_descr.startswith("290"):
+            self.pc290_registration = True
+        code = _facts_of(code_section)
+        cycle = count_order[0:3]
+        if is_new:
+            self._seen.add(count_order)
+            self.convictions.append(self._conviction(_derive(fields, index), code_section, code, cycle))
+        if code.prop64_section is not None and cycle not in self._prop64_cycles:
+            self._prop64_cycles.add(cycle)
+            for conviction in self.convictions:
+                if conviction.count_order[0:3] == cycle:
+                    conviction.has_prop64_charge_in_cycle = True
+
+    def _conviction(self, record: Record, code_section: str, code: CodeFacts, cycle: str) -> Conviction:
+        return Conviction(
+            index=record.index,
+            code_section=code_section,
+            disposition_date=record.disposition_date,
+            county=record.county,
+            is_felony=record.is_felony,
+            count_order=record.count_order,
+            type=record.type,
+            ofn=record.ofn,
+            is_pc290_registration=record.is_pc290_registration,
+            sentence_end_date=record.sentence_end_date,
+            has_prop64_charge_in_cycle=cycle in self._prop64_cycles,
+            code=code,
+            record=record,
+        )
 
     @property
     def facts(self) -> SubjectFacts:
@@ -296,6 +366,7 @@ class Subject:
 
     def differs_under_pilot_rule(self) -> bool:
         """Whether any pushed row gets another code section under the pilot rule than under the final one."""
+        self._check_records()
         return any(
             record.code_section != pilot_code_section(record.offense_descr, record.comment_text)
             for record in self.records
@@ -303,7 +374,13 @@ class Subject:
 
     def rebuilt(self, *, pilot_code_sections: bool) -> Subject:
         """The same rows pushed again into a subject using the requested code-section rule."""
+        self._check_records()
         return build_subject(self.id, self.records, pilot_code_sections=pilot_code_sections)
+
+
+    def _check_records(self) -> None:
+        if self._no_records:
+            raise ValueError("rows added with push_fields() keep no records: the subject cannot be rebuilt")
 
 
 def build_subject(

@@ -4,6 +4,11 @@ from __future__ import annotations
 
 from datetime import datetime
 
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from streams.doj.record import derive, fields_from_mapping
 from streams.rules.dates import ZERO_TIME
 from streams.rules.subject import Subject, build_subject, pilot_code_section
 
@@ -149,3 +154,67 @@ def test_last_7_years_uses_compute_at(record) -> None:
     conviction = subject.convictions[0]
     assert conviction.occurred_in_last_7_years(datetime(2020, 7, 1))
     assert not conviction.occurred_in_last_7_years(datetime(2020, 7, 2))  # strictly after compute-at - 7y
+
+
+# -- push_fields: the offline classifier's path must build the same subject as push(derive()) -------------------
+
+_ROW_TEXT = st.text(st.sampled_from(list("ab -190HSPC\t")), max_size=5)
+_ROW = st.fixed_dictionaries(
+    {
+        "SUBJECT_ID": st.sampled_from(["1", ""]),
+        "PRI_DOB": st.sampled_from(["19500101", "20000229", "1999", "", "19800230"]),
+        "STP_TYPE_DESCR": st.sampled_from(["COURT ACTION", "ARREST/DETAINED/CITED", "DECEASED", "REGISTRATION"]),
+        "STP_EVENT_DATE": st.sampled_from(["20150101", "20161109", "19790601", "", "x"]),
+        "STP_ORI_CNTY_NAME": st.sampled_from(["SACRAMENTO", "LOS ANGELES", ""]),
+        "CNT_ORDER": st.sampled_from(["001001001000", "001001002000", "002001001000", "001002001000", "", "1"]),
+        "OFN": st.sampled_from(["", "NULL  ", "F123"]),
+        "OFFENSE_DESCR": st.one_of(
+            st.sampled_from(
+                ["11357(A) HS-X", "664-11358 HS", " 11359HS", "SEE COMMENT FOR CHARGE", "", " ", "187 PC-M",
+                 "290 PC-REG", "29 PC-X", "-X", "186.22 PC-GANG", "211 PC-ROB"]
+            ),
+            _ROW_TEXT,
+        ),
+        "OFFENSE_TOC": st.sampled_from(["F", "M", ""]),
+        "DISP_DESCR": st.sampled_from(["CONVICTED-JAIL", "CONVICTED", "DISMISSED", ""]),
+        "CONV_STAT_DESCR": st.sampled_from(["FELONY", "MISDEMEANOR", "", "INFRACTION"]),
+        "SENT_LENGTH": st.sampled_from(["", "10", "-3", "99999999999", "x", "+2"]),
+        "SENT_TIME_CODE": st.sampled_from(["D", "M", "Y", "", "W"]),
+        "COMMENT_TEXT": st.one_of(st.sampled_from(["11357(C) HS", "11360 HS-T", "", "290 PC"]), _ROW_TEXT),
+    }
+)
+
+
+def _state(subject: Subject) -> tuple[object, ...]:
+    return (
+        subject.id,
+        subject.dob,
+        subject.is_deceased,
+        subject.pc290_registration,
+        subject.case_numbers,
+        [(repr(c), c.code, c.record) for c in subject.convictions],
+        subject.facts,
+    )
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(_ROW, max_size=10), st.booleans(), st.sampled_from(["", "given"]))
+def test_push_fields_builds_what_push_of_derived_records_builds(
+    rows: list[dict[str, str]], pilot: bool, subject_id: str
+) -> None:
+    laid_out = [fields_from_mapping(row) for row in rows]
+    pushed = Subject(subject_id, pilot_code_sections=pilot)
+    lean = Subject(subject_id, pilot_code_sections=pilot)
+    for index, fields in enumerate(laid_out):
+        pushed.push(derive(fields, index))
+        lean.push_fields(fields, index)
+        assert _state(lean) == _state(pushed)
+
+
+def test_a_subject_built_with_push_fields_cannot_be_rebuilt() -> None:
+    subject = Subject("1")
+    subject.push_fields(fields_from_mapping({"SUBJECT_ID": "1", "OFFENSE_DESCR": "SEE COMMENT FOR CHARGE"}), 0)
+    with pytest.raises(ValueError, match="cannot be rebuilt"):
+        subject.rebuilt(pilot_code_sections=True)
+    with pytest.raises(ValueError, match="cannot be rebuilt"):
+        subject.differs_under_pilot_rule()
