@@ -93,6 +93,10 @@ def create_app(settings: Settings | None = None, partitions: int | None = None) 
         stream_wait_empty=False,
         table_standby_replicas=0,
     )
+    # `faust -A streams.app worker` switches web_enabled back on unless given --without-web; the boot strategy's
+    # own flag wins over the setting, so faust's web server (whose /table views would serve people's records)
+    # stays off whichever command starts the worker.
+    app.boot_strategy.enable_web = False
     runtime = Runtime(app, settings, partitions)
     app.clearance = runtime  # type: ignore[attr-defined]
     changes = app.topic(settings.topic(RECORD_CHANGES), key_type=bytes, value_type=bytes, partitions=partitions)
