@@ -100,10 +100,11 @@ class Runtime:
 
     def start(self) -> None:
         """Load what was not configured explicitly and serve /metrics (idempotent)."""
-        # aiokafka's debug lines print message keys and values (people's records) and, enabled, cost ~6 % of the
-        # worker's CPU formatting 10 KB values; keep that logger at INFO or above whatever the worker's level.
-        kafka_log = logging.getLogger("aiokafka")
-        kafka_log.setLevel(max(logging.INFO, kafka_log.getEffectiveLevel()))
+        # aiokafka's and faust's debug lines print message keys and values (people's records), and when enabled
+        # they cost several % of the worker's CPU formatting 10 KB values: keep them at INFO or above.
+        for name in ("aiokafka", "faust"):
+            logger = logging.getLogger(name)
+            logger.setLevel(max(logging.INFO, logger.getEffectiveLevel()))
         if self.policies is None:
             self.policies = load_policies(os.environ.get("CLEARANCE_POLICIES") or DEFAULT_POLICIES)
         if self.metrics is None:
