@@ -146,7 +146,9 @@ class Runtime:
         try:
             outputs = self._process(key, event, partition, offset)
         except Exception as exc:  # a bug must not stop the stream: dead-letter the event, keep going
-            log.exception("processing failed at %s[%d]@%d", topic, partition, offset)
+            # type and place only: an exception's text may quote record values, which never go to logs
+            log.error("processing failed at %s[%d]@%d: %s (dead-lettered)", topic, partition, offset,
+                      type(exc).__name__)
             await self._dead_letter("processing", f"{type(exc).__name__}: {exc}", topic, partition, offset, key, raw)
             return
         await self._send(outputs)
