@@ -20,6 +20,7 @@ UNIT_NANOS: dict[str, int] = {"D": NANOS_PER_DAY, "Y": 366 * NANOS_PER_DAY, "M":
 _GO_ATOI = re.compile(r"[+-]?[0-9]+")
 _INT64_MIN, _INT64_MAX = -(1 << 63), (1 << 63) - 1
 SEE_COMMENT = "SEE COMMENT FOR CHARGE"
+_SECTION_CACHE_LIMIT = 1 << 16  # entries per cache of derived values (they stop growing there)
 
 
 @dataclass(slots=True)
@@ -66,19 +67,28 @@ def code_section_of(offense_descr: str, comment_text: str) -> str:
     return source.split("-", 1)[0]
 
 
+# (SENT_LENGTH, SENT_TIME_CODE) → nanoseconds; a file repeats a few hundred pairs.
+_SENTENCE_NANOS: dict[tuple[str, str], int] = {}
+
+
 def sentence_part_nanos(length: str, unit: str) -> int:
     """SENT_LENGTH × unit as a Go Duration (int64 nanoseconds, wrapping like Go's multiplication)."""
     unit_nanos = UNIT_NANOS.get(unit)
     if unit_nanos is None:
         return 0
-    n = go_atoi(length)
-    return 0 if n is None else wrap_int64(n * unit_nanos)
+    key = (length, unit)
+    nanos = _SENTENCE_NANOS.get(key)
+    if nanos is None:
+        n = go_atoi(length)
+        nanos = 0 if n is None else wrap_int64(n * unit_nanos)
+        if len(_SENTENCE_NANOS) < _SECTION_CACHE_LIMIT:
+            _SENTENCE_NANOS[key] = nanos
+    return nanos
 
 
 # OFFENSE_DESCR → code section, for offenses that do not defer to COMMENT_TEXT (then the comment is not read).
 # A file repeats a few thousand offense texts; the cache stops growing at _SECTION_CACHE_LIMIT entries.
 _SECTION_BY_OFFENSE: dict[str, str] = {}
-_SECTION_CACHE_LIMIT = 1 << 16
 
 
 def _code_section(offense_descr: str, comment_text: str) -> str:
