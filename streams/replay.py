@@ -37,8 +37,11 @@ def file_digest(path: Path) -> str:
     return h.hexdigest()[:16]
 
 
-# Keep each event well under the worker's 1 MiB limit: JSON adds ~1.6x to a row's raw text (column names).
-MAX_EVENT_ROW_BYTES = 400_000
+# Keep each event well under the worker's 1 MiB limit. A row's JSON size is estimated from its non-empty fields:
+# the value plus ~24 bytes for the column name, quotes, colon and comma (names average 14 characters).
+MAX_EVENT_JSON_BYTES = 700_000
+_FIELD_OVERHEAD = 24
+_CHANGE_OVERHEAD = 120  # {"op":"upserted","record_key":"<16 hex>:<index>","sequence":N,"record":{}}
 
 
 def subject_runs(
@@ -51,8 +54,8 @@ def subject_runs(
     size = 0
     for index, fields in enumerate(rows):
         sid = fields[C.SUBJECT_ID]
-        row_size = sum(map(len, fields))
-        if run and (sid != subject or len(run) >= max_records or size + row_size > MAX_EVENT_ROW_BYTES):
+        row_size = _CHANGE_OVERHEAD + sum(len(value) + _FIELD_OVERHEAD for value in fields if value)
+        if run and (sid != subject or len(run) >= max_records or size + row_size > MAX_EVENT_JSON_BYTES):
             yield subject, run  # type: ignore[misc]
             run, size = [], 0
         subject = sid
