@@ -11,6 +11,7 @@ starts over with two passes.
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
+from itertools import repeat
 from typing import TYPE_CHECKING
 
 from streams.doj import columns as C
@@ -27,6 +28,7 @@ if TYPE_CHECKING:
     from streams.classify import ClassifySettings
 
 NO_DETERMINATION = "," * len(ELIGIBILITY_COLUMNS)
+NO_DETERMINATION_LINE = NO_DETERMINATION + "\n"
 CONDENSED_POSITIONS = tuple(C.INDEX[name] for name in C.CONDENSED_COLUMNS)
 # The condensed file starts with the person's identity (CII, name, gender, DOB, race), the same on every row
 # of a person, so its encoding is reused from the previous row.
@@ -39,11 +41,13 @@ class NotConsecutive(Exception):
 
 class SubjectResults:
     """What classifying finished people leaves for their rows: encoded eligibility columns (with their leading
-    comma) by row, the rows with a determination in file order, and the people's summary contributions."""
+    comma, followed by ``line_end``) by row, the rows with a determination in file order, and the people's
+    summary contributions."""
 
-    __slots__ = ("_compute_at", "_county", "_flow", "_what_if", "determined", "parts", "suffixes")
+    __slots__ = ("_compute_at", "_county", "_end", "_flow", "_what_if", "determined", "parts", "suffixes")
 
-    def __init__(self, settings: ClassifySettings) -> None:
+    def __init__(self, settings: ClassifySettings, line_end: str = "") -> None:
+        self._end = line_end
         self._flow, self._what_if = settings.flow, settings.dismiss_all
         self._county, self._compute_at = settings.county, settings.compute_at
         self.suffixes: dict[int, str] = {}
@@ -63,7 +67,7 @@ class SubjectResults:
             if part is not NOTHING:
                 self.parts.append(part)
             for index, info in infos.items():
-                suffixes[index] = "," + encode_record(info.columns(possible_other.get(index, "")))
+                suffixes[index] = "," + encode_record(info.columns(possible_other.get(index, ""))) + self._end
                 self.determined.append(index)
 
     def add_possible_other(self, possible_other: Mapping[int, str]) -> None:
@@ -72,7 +76,7 @@ class SubjectResults:
         suffixes = self.suffixes
         for index, other in possible_other.items():
             if index not in suffixes:
-                suffixes[index] = "," + encode_record(empty_columns(other))
+                suffixes[index] = "," + encode_record(empty_columns(other)) + self._end
 
 
 def _push_record(subject: Subject) -> Callable[[Sequence[str], int], None]:
@@ -98,7 +102,7 @@ def single_pass(
     id_at = C.SUBJECT_ID
     push: Callable[[Sequence[str], int], None]
     encode_condensed = ProjectionEncoder(CONDENSED_POSITIONS, PERSON_COLUMNS).encode_many
-    results = SubjectResults(settings)
+    results = SubjectResults(settings, "\n")
     suffixes, determined = results.suffixes, results.determined
     comment_at, offense_at = C.COMMENT_TEXT, C.OFFENSE_DESCR
     finished: set[str] = set()
@@ -125,12 +129,17 @@ def single_pass(
             count = end - first_pending
             if count <= 0:
                 return
-            tails = list(map(suffixes.pop, range(first_pending, end), [NO_DETERMINATION] * count))
-            full = list(map(str.__add__, pending_full[:count], tails))
-            full_file.write("\n".join(full) + "\n")
-            condensed_file.write("\n".join(map(str.__add__, pending_condensed[:count], tails)) + "\n")
+            # each row's text is followed by its tail (eligibility columns and line end): one join per file
+            tails = list(map(suffixes.pop, range(first_pending, end), repeat(NO_DETERMINATION_LINE, count)))
+            parts: list[str] = tails + tails
+            parts[0::2] = pending_full[:count]
+            parts[1::2] = tails
+            full_file.write("".join(parts))
+            parts[0::2] = pending_condensed[:count]
+            condensed_file.write("".join(parts))
             if determined:
-                prop64_file.write("".join([full[row - first_pending] + "\n" for row in determined]))
+                rows = [row - first_pending for row in determined]
+                prop64_file.write("".join([pending_full[row] + tails[row] for row in rows]))
                 determined.clear()
             del pending_full[:count], pending_condensed[:count]
             first_pending = end
