@@ -56,11 +56,10 @@ from streams.doj.reader import (
 from streams.doj.record import derive
 from streams.errors import ClearanceError, DojParseError, InputError, OptionsError
 from streams.outputs.files import (
-    CONDENSED_HEADER,
-    FULL_HEADER,
     OTHER,
     PARSING,
     ResultPaths,
+    open_result_files,
     result_paths,
     write_error_file,
     write_summary,
@@ -170,14 +169,7 @@ def _second_pass(
     spool.seek(0)
     spooled = iter(spool) if state.one_line_records else iter_row_texts(spool, normalize=False)
     try:
-        with (
-            open(staged[0], "w", encoding="utf-8", errors="surrogateescape", newline="") as full_file,
-            open(staged[1], "w", encoding="utf-8", errors="surrogateescape", newline="") as condensed_file,
-            open(staged[2], "w", encoding="utf-8", errors="surrogateescape", newline="") as prop64_file,
-        ):
-            full_file.write(FULL_HEADER)
-            condensed_file.write(CONDENSED_HEADER)
-            prop64_file.write(FULL_HEADER)
+        with open_result_files(staged) as (full_file, condensed_file, prop64_file):
             start = 0
             next_determined = 0
             for texts in iter_text_chunks(path, one_line_records=state.one_line_records, progress=progress):

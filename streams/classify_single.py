@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING
 from streams.doj import columns as C
 from streams.doj.reader import ReadStats, iter_rows_and_texts
 from streams.doj.record import derive
-from streams.outputs.files import CONDENSED_HEADER, FULL_HEADER
+from streams.outputs.files import open_result_files
 from streams.outputs.gocsv import ProjectionEncoder, all_go_form, encode_record
 from streams.outputs.summary import NOTHING, SummaryCounts, subject_counts
 from streams.rules.engine import classify_subject
@@ -114,14 +114,7 @@ def single_pass(
     pending_condensed: list[str] = []
     first_pending = 0
     index = 0
-    with (
-        open(targets[0], "w", encoding="utf-8", errors="surrogateescape", newline="") as full_file,
-        open(targets[1], "w", encoding="utf-8", errors="surrogateescape", newline="") as condensed_file,
-        open(targets[2], "w", encoding="utf-8", errors="surrogateescape", newline="") as prop64_file,
-    ):
-        full_file.write(FULL_HEADER)
-        condensed_file.write(CONDENSED_HEADER)
-        prop64_file.write(FULL_HEADER)
+    with open_result_files(targets) as (full_file, condensed_file, prop64_file):
 
         def write(end: int) -> None:
             """Write the pending rows before ``end``: all of them belong to finished people."""

@@ -10,8 +10,10 @@ error file ``gogen<suf>.err``: ``{"<input path or empty>": {"errorType": "OTHER"
 from __future__ import annotations
 
 import os
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
+from typing import TextIO
 
 from streams.doj.columns import COLUMNS, CONDENSED_COLUMNS
 from streams.outputs.gocsv import encode_record
@@ -24,6 +26,24 @@ PARSING = "PARSING"
 
 FULL_HEADER = encode_record((*COLUMNS, *ELIGIBILITY_COLUMNS)) + "\n"
 CONDENSED_HEADER = encode_record((*CONDENSED_COLUMNS, *ELIGIBILITY_COLUMNS)) + "\n"
+
+
+@contextmanager
+def open_result_files(targets: Sequence[str]) -> Iterator[tuple[TextIO, TextIO, TextIO]]:
+    """All_Results, All_Results_Condensed and Prop64_Results opened for writing, headers written.
+
+    Surrogate escapes round-trip bytes that are not UTF-8 exactly as they were read; newline="" keeps Go's "\n".
+    """
+    full, condensed, prop64 = targets
+    with ExitStack() as stack:
+        files = tuple(
+            stack.enter_context(open(name, "w", encoding="utf-8", errors="surrogateescape", newline=""))
+            for name in (full, condensed, prop64)
+        )
+        files[0].write(FULL_HEADER)
+        files[1].write(CONDENSED_HEADER)
+        files[2].write(FULL_HEADER)
+        yield files  # type: ignore[misc]
 
 
 def _suffix(suffix: str) -> str:
