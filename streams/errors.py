@@ -4,7 +4,8 @@
     ├── InputError            bad input data: the user must fix a file or an event
     │   └── DojParseError     a DOJ research file does not have the 95-column shape (gogen's "PARSING")
     ├── OptionsError          an eligibility-options / policies document is invalid (gogen's option messages)
-    └── EventError            a record-change event cannot be accepted; ``kind`` names the dead-letter reason
+    ├── EventError            a record-change event cannot be accepted; ``kind`` names the dead-letter reason
+    └── KafkaSetupError       the local broker cannot be fetched, started or stopped (streams.kafka.errors)
 
 Library code raises these; only ``streams.cli`` turns them into exit codes and error files.
 """
