@@ -133,8 +133,8 @@ async def test_gauges_follow_the_held_subjects_and_a_policy_change_is_applied_to
     assert value(metrics, "clearance_candidates", county=LA, determination="Eligible for Dismissal") == 1  # S1
     assert value(metrics, "clearance_impact_subjects", county=LA, figure="no_conviction") == 1
 
-    # restarted with a lower dismissal age: S2 (born 1980, 39 at compute-at) becomes a candidate; S1 keeps its
-    # answer but its determination now cites the new policy version, so it gets a new revision (and no candidate)
+    # restarted with a lower dismissal age: both were born in 1980 (39 at compute-at). S2 becomes a candidate;
+    # S1 stays one, now for its age (the age rule comes before "only Prop 64"), so its candidate changes
     runtime.configure(parse_policies({"counties": {LA: {"flow": "los_angeles", "compute_at": "2019-11-11",
                                                         "individual_age": 39}}}))
     sent_before = len(app.producer.sent)
@@ -143,8 +143,9 @@ async def test_gauges_follow_the_held_subjects_and_a_policy_change_is_applied_to
     new = [(topic, msg["conviction_id"], msg.get("change"), msg["revision"]) for topic, _, msg in
            app.producer.sent[sent_before:]]
     assert new == [("p.clearance.determinations", "S1:001001001000", None, 2),
+                   ("p.clearance.dismissal-candidates", "S1:001001001000", "changed", 2),
                    ("p.clearance.determinations", "S2:001001001000", None, 2),
                    ("p.clearance.dismissal-candidates", "S2:001001001000", "added", 2)]
     assert value(metrics, "clearance_candidates", county=LA, determination="Eligible for Dismissal") == 2
     await runtime.housekeeping()  # nothing left to refresh
-    assert len(app.producer.sent) == sent_before + 3
+    assert len(app.producer.sent) == sent_before + 4
