@@ -29,21 +29,14 @@ FETCH_MAX_WAIT_MS = int(os.environ.get("CLEARANCE_FETCH_MAX_WAIT_MS", "50"))
 
 def _credentials(settings: Settings) -> Any:
     if settings.security_protocol.startswith("SASL"):
-        ssl = None
-        if settings.security_protocol == "SASL_SSL":
-            from aiokafka.helpers import create_ssl_context
-
-            ssl = create_ssl_context(cafile=settings.ssl_cafile or None)
         return faust.SASLCredentials(
             username=settings.sasl_username,
             password=settings.sasl_password,
             mechanism=settings.sasl_mechanism,
-            ssl_context=ssl,
+            ssl_context=settings.ssl_context() if settings.security_protocol == "SASL_SSL" else None,
         )
     if settings.security_protocol == "SSL":
-        from aiokafka.helpers import create_ssl_context
-
-        return faust.SSLCredentials(create_ssl_context(cafile=settings.ssl_cafile or None))
+        return faust.SSLCredentials(settings.ssl_context())
     return None
 
 

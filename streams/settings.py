@@ -20,6 +20,7 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 DEFAULT_BOOTSTRAP = "127.0.0.1:9092"
 
@@ -58,10 +59,14 @@ class Settings:
                 "sasl_plain_password": self.sasl_password,
             }
         if self.security_protocol in ("SSL", "SASL_SSL"):
-            from aiokafka.helpers import create_ssl_context
-
-            kwargs["ssl_context"] = create_ssl_context(cafile=self.ssl_cafile or None)
+            kwargs["ssl_context"] = self.ssl_context()
         return kwargs
+
+    def ssl_context(self) -> Any:
+        """TLS context for SSL/SASL_SSL (trusting ``ssl_cafile`` when set), shared by aiokafka and faust clients."""
+        from aiokafka.helpers import create_ssl_context
+
+        return create_ssl_context(cafile=self.ssl_cafile or None)
 
 
 # Topic base names (spec of the streaming issue); always go through Settings.topic() to apply the prefix.

@@ -13,11 +13,10 @@ from collections import Counter
 from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
+from streams.events.model import CANDIDATE_DETERMINATIONS as RELIEF
+from streams.events.model import ELIGIBLE_FOR_DISMISSAL as DISMISSAL
 from streams.rules.matchers import prop64_section
 
-DISMISSAL = "Eligible for Dismissal"
-REDUCTION = "Eligible for Reduction"
-RELIEF = frozenset({DISMISSAL, REDUCTION})
 FIGURES = ("no_felony", "no_conviction", "no_conviction_last_7_years")
 _GOGEN_KEYS = {
     "no_felony": "CountSubjectsNoFelony",

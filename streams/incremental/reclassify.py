@@ -19,7 +19,6 @@ from streams.events.codec import Retract, Upsert
 from streams.events.model import RETRACTED
 from streams.incremental.state import Emitted, SubjectState
 from streams.policies import Policies, Policy
-from streams.rules.dates import add_years
 from streams.rules.engine import classify_subject
 from streams.rules.info import EligibilityInfo, possible_other_p64_charges
 from streams.rules.subject import Subject, build_subject
@@ -59,12 +58,11 @@ def _records(state: SubjectState) -> list[Record]:
 
 
 def _subject_counts(subject: Subject, compute_at: datetime) -> dict[str, int]:
-    since = add_years(compute_at, -7)
     convictions = subject.convictions
     return {
         "convictions": len(convictions),
         "felony_convictions": sum(1 for c in convictions if c.is_felony),
-        "convictions_last_7_years": sum(1 for c in convictions if c.disposition_date > since),
+        "convictions_last_7_years": subject.number_of_convictions_in_last_7_years(compute_at),
     }
 
 
@@ -86,7 +84,6 @@ def _determinations(
         return {}
     by_index = {c.index: c for c in subject.convictions}
     counts = _subject_counts(subject, compute_at)
-    since = add_years(compute_at, -7)
     out: dict[str, dict[str, Any]] = {}
     for index, info in infos.items():
         conv = by_index[index]
@@ -104,7 +101,7 @@ def _determinations(
             reason=info.reason,
             facts=_facts(info, records[index]),
             subject=counts,
-            in_last_7_years=conv.disposition_date > since,
+            in_last_7_years=conv.occurred_in_last_7_years(compute_at),
             revision=1,
             source_event_id=None,
         )
