@@ -93,9 +93,11 @@ def create_app(settings: Settings | None = None, partitions: int | None = None) 
     runtime = Runtime(app, settings, partitions)
     app.clearance = runtime  # type: ignore[attr-defined]
     changes = app.topic(settings.topic(RECORD_CHANGES), key_type=bytes, value_type=bytes, partitions=partitions)
-    # use_partitioner: the policy/date refresh writes from a timer, outside stream iteration; keys are the same
-    # subject-id bytes the input is partitioned by (murmur2), so the changelog partition equals the input partition.
-    table = app.Table(TABLE, key_type=bytes, value_type=bytes, partitions=partitions, use_partitioner=True)
+    # Co-partitioned with the input: a key lives in its event's partition, so a read is one RocksDB lookup in that
+    # partition's database (with use_partitioner=True faust probes every partition's database and hashes each
+    # changelog key again). The policy/date refresh, which writes outside any event, names the partition itself
+    # (Runtime._refresh_all).
+    table = app.Table(TABLE, key_type=bytes, value_type=bytes, partitions=partitions)
     runtime.table = table
 
     @app.agent(changes, name="classify")
