@@ -136,8 +136,20 @@ def test_names_are_the_ones_the_worker_and_rules_use() -> None:
     }
 
 
-def test_bundle_fields_are_the_spec_keys_plus_the_registry() -> None:
-    assert Metrics._fields == (*SPECS, "registry")
+def test_bundle_fields_are_the_spec_keys_plus_the_registry_and_the_child_cache() -> None:
+    assert Metrics._fields == (*SPECS, "registry", "children")
+
+
+def test_cached_children_count_into_the_same_series_and_still_refuse_unknown_values(metrics: Metrics) -> None:
+    for _ in range(3):
+        metrics.candidate_changed("added")
+        metrics.determination_emitted("los_angeles", "LOS ANGELES", "DismissCombo")
+    assert metrics.candidate_changes.labels(change="added")._value.get() == 3
+    assert metrics.determinations_emitted.labels(
+        flow="los_angeles", county="LOS ANGELES", determination="DismissCombo")._value.get() == 3
+    with pytest.raises(ValueError, match="change label"):
+        metrics.candidate_changed("S123-personal")
+    assert ("candidate_changes", ("S123-personal",)) not in metrics.children
 
 
 def test_enumerated_labels_exist_at_zero_before_the_first_event(metrics: Metrics) -> None:
