@@ -16,7 +16,7 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime
 from pathlib import Path
 from typing import Any
@@ -51,12 +51,22 @@ class Policies:
 
     by_county: Mapping[str, Policy]
     fingerprint: str
+    # whether some flow sees subjects under the pilot code-section rule, for which the worker must build subjects
+    # that keep their records (Subject.rebuilt); otherwise it uses the leaner Subject.push_fields
+    keeps_records: bool = field(init=False)
+    _uses_processing_date: bool = field(init=False)
+
+    def __post_init__(self) -> None:
+        policies = self.by_county.values()
+        object.__setattr__(self, "keeps_records", any(p.flow.pilot_code_sections for p in policies))
+        object.__setattr__(self, "_uses_processing_date", any(p.compute_at is None for p in policies))
 
     def get(self, county: str) -> Policy | None:
         return self.by_county.get(county)
 
     def uses_processing_date(self) -> bool:
-        return any(p.compute_at is None for p in self.by_county.values())
+        """Whether some county's compute-at is the processing date (asked for every event, hence precomputed)."""
+        return self._uses_processing_date
 
 
 def _digest(obj: Any) -> str:

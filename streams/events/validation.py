@@ -27,7 +27,7 @@ from streams.events.model import (
     Retract,
     Upsert,
 )
-from streams.events.timefmt import is_date_time, parse_date_time
+from streams.events.timefmt import parse_date_time
 
 _MISSING = object()
 _SCALARS = frozenset({str, int, float, type(None)})
@@ -87,7 +87,15 @@ def _header(obj: dict[str, object], name: str, known: tuple[str, ...]) -> str:
     return value
 
 
-def _upsert(change: dict[str, object], path: str) -> Upsert:
+def _upsert(change: dict[str, object], i: int) -> Upsert:
+    """One upsert; its JSON path is spelled out only for a message (this runs for every record of every event)."""
+    key = change.get("record_key")
+    sequence = change.get("sequence")
+    record = change.get("record")
+    if (type(key) is str and 0 < len(key) <= 200 and type(sequence) is int and sequence >= 0
+            and type(record) is dict and _SCALARS.issuperset(map(type, record.values()))):
+        return Upsert(key, sequence, record)
+    path = f"$.changes[{i}]"
     key = _text(change, "record_key", path, 200)
     sequence = change.get("sequence", _MISSING)
     if sequence is _MISSING:
@@ -97,15 +105,15 @@ def _upsert(change: dict[str, object], path: str) -> Upsert:
         _fail(path, "missing required property 'record'")
     if type(record) is not dict:
         _fail(f"{path}.record", f"must be an object, not {json_type(record)}")
-    if not _SCALARS.issuperset(map(type, record.values())):
-        for name, value in record.items():
-            if type(value) not in _SCALARS:
-                problem = f"must be a string, number or null, not {json_type(value)}"
-                _fail(_key_path(f"{path}.record", name), problem)
-    return Upsert(key, _sequence(sequence, f"{path}.sequence"), record)
+    for name, value in record.items():
+        if type(value) not in _SCALARS:
+            problem = f"must be a string, number or null, not {json_type(value)}"
+            _fail(_key_path(f"{path}.record", name), problem)
+    return Upsert(key, _sequence(sequence, f"{path}.sequence"), record)  # a float sequence like 3.0
 
 
-def _retract(change: dict[str, object], path: str) -> Retract:
+def _retract(change: dict[str, object], i: int) -> Retract:
+    path = f"$.changes[{i}]"
     key = _text(change, "record_key", path, 200)
     sequence = change.get("sequence", _MISSING)
     return Retract(key, None if sequence is _MISSING else _sequence(sequence, f"{path}.sequence"))
@@ -126,7 +134,11 @@ def parse_record_change(obj: object) -> RecordChangeEvent:
     emitted_at = obj.get("emitted_at", _MISSING)
     if emitted_at is _MISSING:
         _fail("$", "missing required property 'emitted_at'")
-    if type(emitted_at) is not str or not is_date_time(emitted_at):
+    try:
+        moment = parse_date_time(emitted_at) if type(emitted_at) is str else None
+    except ValueError:
+        moment = None
+    if moment is None:
         _fail("$.emitted_at", "must be an RFC 3339 date-time string with an offset")
     subject_id = _text(obj, "subject_id", "$", 64)
     changes = obj.get("changes", _MISSING)
@@ -149,7 +161,5 @@ def parse_record_change(obj: object) -> RecordChangeEvent:
             _fail(f"$.changes[{i}].op", "must be 'upserted' or 'retracted'")
         if only is not None and op != only:
             _fail(f"$.changes[{i}].op", f"must be '{only}' in a {event_type} event")
-        path = f"$.changes[{i}]"
-        append(_upsert(change, path) if op == "upserted" else _retract(change, path))
-    moment = parse_date_time(emitted_at)
+        append(_upsert(change, i) if op == "upserted" else _retract(change, i))
     return RecordChangeEvent(event_id, event_type, source_agency, moment, subject_id, tuple(parsed))

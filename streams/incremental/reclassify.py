@@ -13,7 +13,8 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
 
-from streams.doj.record import Record, derive_mapping, rule_fields
+from streams.doj import columns as C
+from streams.doj.record import derive, fields_from_rule_values, rule_values
 from streams.events.builders import candidate_change, determination_event, retracted_determination
 from streams.events.codec import Retract, Upsert
 from streams.events.model import RETRACTED
@@ -21,7 +22,7 @@ from streams.incremental.state import Emitted, SubjectState
 from streams.policies import Policies, Policy
 from streams.rules.engine import classify_subject
 from streams.rules.info import EligibilityInfo, possible_other_p64_charges
-from streams.rules.subject import Subject, build_subject
+from streams.rules.subject import Subject
 
 # Fields that do not change what a determination says; a difference in them alone is not a new revision.
 _VOLATILE = ("revision", "source_event_id")
@@ -45,7 +46,7 @@ def apply_changes(state: SubjectState, changes: Iterable[Upsert | Retract]) -> t
     for change in changes:
         if isinstance(change, Upsert):
             # only what the rules read: the full record stays in the input topic
-            state.records[change.record_key] = (change.sequence, rule_fields(change.record))
+            state.records[change.record_key] = (change.sequence, rule_values(change.record))
             upserted += 1
         else:
             state.records.pop(change.record_key, None)
@@ -53,8 +54,22 @@ def apply_changes(state: SubjectState, changes: Iterable[Upsert | Retract]) -> t
     return upserted, retracted
 
 
-def _records(state: SubjectState) -> list[Record]:
-    return [derive_mapping(rec, index) for index, rec in enumerate(state.ordered_records())]
+def _rows(state: SubjectState) -> list[list[str]]:
+    """The subject's records as 95-field rows in the subject's order (a row's index is its position here)."""
+    return [fields_from_rule_values(values) for values in state.ordered_records()]
+
+
+def _subject(subject_id: str, rows: list[list[str]], keep_records: bool) -> Subject:
+    """Build the subject the way the offline classifier does: ``push_fields`` derives only what the rules use;
+    full records are kept only when a pilot flow may need the subject rebuilt under its code-section rule."""
+    subject = Subject(subject_id)
+    if keep_records:
+        for index, fields in enumerate(rows):
+            subject.push(derive(fields, index))
+    else:
+        for index, fields in enumerate(rows):
+            subject.push_fields(fields, index)
+    return subject
 
 
 def _subject_counts(subject: Subject, compute_at: datetime) -> dict[str, int]:
@@ -66,18 +81,18 @@ def _subject_counts(subject: Subject, compute_at: datetime) -> dict[str, int]:
     }
 
 
-def _facts(info: EligibilityInfo, row: Record) -> dict[str, Any]:
+def _facts(info: EligibilityInfo, row: list[str]) -> dict[str, Any]:
     """The §6 facts for the event. The row index is left out: it is a position in the state, not a fact, and
     would change when earlier records arrive."""
     facts = info.facts()
     for key in ("index", "determination", "reason"):
         facts.pop(key, None)
-    facts["possible_other_p64_charges"] = possible_other_p64_charges(row.offense_descr, row.comment_text)
+    facts["possible_other_p64_charges"] = possible_other_p64_charges(row[C.OFFENSE_DESCR], row[C.COMMENT_TEXT])
     return facts
 
 
 def _determinations(
-    subject: Subject, records: list[Record], policy: Policy, compute_at: datetime
+    subject: Subject, rows: list[list[str]], policy: Policy, compute_at: datetime
 ) -> dict[str, dict[str, Any]]:
     infos = classify_subject(subject, policy.flow, compute_at)
     if not infos:
@@ -99,7 +114,7 @@ def _determinations(
             compute_at=compute_at,
             determination=info.determination.value,
             reason=info.reason,
-            facts=_facts(info, records[index]),
+            facts=_facts(info, rows[index]),
             subject=counts,
             in_last_7_years=conv.occurred_in_last_7_years(compute_at),
             revision=1,
@@ -111,14 +126,14 @@ def _determinations(
 
 def classify_state(state: SubjectState, policies: Policies, processing_date: date) -> dict[str, dict[str, Any]]:
     """Current determination content of every evaluated conviction of the subject (no revision yet)."""
-    records = _records(state)
-    subject = build_subject(state.subject_id, records)
+    rows = _rows(state)
+    subject = _subject(state.subject_id, rows, policies.keeps_records)
     counties = {c.county for c in subject.convictions}
     current: dict[str, dict[str, Any]] = {}
     for county in sorted(counties):
         policy = policies.get(county)
         if policy is not None:
-            current.update(_determinations(subject, records, policy, policy.compute_at_for(processing_date)))
+            current.update(_determinations(subject, rows, policy, policy.compute_at_for(processing_date)))
     return current
 
 

@@ -1,7 +1,9 @@
 """Per-subject state held in the worker's table: the subject's records and what was last emitted for each conviction.
 
-Kept as plain JSON-ready dicts so the table value is one orjson blob; the last emitted event of every conviction is
-stored verbatim, because re-sending exactly those bytes is how a replay after a crash stays consistent.
+Kept as plain JSON-ready values so the table value is one orjson blob; the last emitted event of every conviction is
+stored verbatim, because re-sending exactly those bytes is how a replay after a crash stays consistent. A record is
+its rule columns as a list (``streams.doj.record.rule_values``). Version 1 kept them as a column-name mapping; such
+values, still in a changelog or RocksDB after an upgrade, are read and rewritten as version 2.
 """
 
 from __future__ import annotations
@@ -12,7 +14,9 @@ from typing import Any
 
 import orjson
 
-STATE_VERSION = 1
+from streams.doj.record import rule_values
+
+STATE_VERSION = 2
 
 
 @dataclass(slots=True)
@@ -33,16 +37,16 @@ class Emitted:
 
 @dataclass(slots=True)
 class SubjectState:
-    """Everything the worker knows of one person. ``records``: record_key → (sequence, DOJ column mapping)."""
+    """Everything the worker knows of one person. ``records``: record_key → (sequence, rule column values)."""
 
     subject_id: str
-    records: dict[str, tuple[int, dict[str, Any]]] = field(default_factory=dict)
+    records: dict[str, tuple[int, list[str]]] = field(default_factory=dict)
     emitted: dict[str, Emitted] = field(default_factory=dict)
     last_offset: tuple[int, int] | None = None  # (partition, offset) of the last applied event
     policies: str = ""  # fingerprint of the policy set the emitted answers were computed under
     compute_date: str = ""  # processing date used, when any policy has no fixed compute_at
 
-    def ordered_records(self) -> list[dict[str, Any]]:
+    def ordered_records(self) -> list[list[str]]:
         """Records in the subject's order: by sequence, then key (so equal sequences still order deterministically)."""
         return [rec for _, rec in sorted(((seq, key), rec) for key, (seq, rec) in self.records.items())]
 
@@ -62,12 +66,17 @@ class SubjectState:
     @classmethod
     def from_bytes(cls, raw: bytes | str | Mapping[str, Any]) -> SubjectState:
         doc = raw if isinstance(raw, Mapping) else orjson.loads(raw)
-        if doc.get("v") != STATE_VERSION:
-            raise ValueError(f"unsupported subject state version {doc.get('v')!r}")
+        version = doc.get("v")
+        if version == STATE_VERSION:
+            records = {k: (int(s), r) for k, (s, r) in doc["r"].items()}
+        elif version == 1:
+            records = {k: (int(s), rule_values(r)) for k, (s, r) in doc["r"].items()}
+        else:
+            raise ValueError(f"unsupported subject state version {version!r}")
         offset = doc.get("o")
         return cls(
             subject_id=doc["id"],
-            records={k: (int(s), r) for k, (s, r) in doc["r"].items()},
+            records=records,
             emitted={cid: Emitted(d, c) for cid, (d, c) in doc["e"].items()},
             last_offset=(int(offset[0]), int(offset[1])) if offset else None,
             policies=doc.get("p", ""),

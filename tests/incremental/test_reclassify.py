@@ -3,14 +3,19 @@
 from __future__ import annotations
 
 from datetime import date
+from pathlib import Path
 
+import orjson
 import pytest
 from doj_rows import LA, conviction, deceased, retract, upsert
 
+from streams.doj import columns as C
+from streams.doj.generate import generate
+from streams.doj.record import RULE_COLUMNS, rule_values
 from streams.events.schemas import validate
-from streams.incremental.reclassify import apply_changes, needs_refresh, reclassify, replay_outputs
+from streams.incremental.reclassify import apply_changes, classify_state, needs_refresh, reclassify, replay_outputs
 from streams.incremental.state import SubjectState
-from streams.policies import parse_policies
+from streams.policies import load_policies, parse_policies
 
 TODAY = date(2026, 1, 1)
 LA_POLICY = {"counties": {LA: {"flow": "los_angeles", "compute_at": "2019-11-11"}}}
@@ -132,6 +137,39 @@ def test_state_round_trips_through_bytes() -> None:
     again = SubjectState.from_bytes(state.to_bytes())
     assert again == state
     assert again.to_bytes() == state.to_bytes()
+
+
+def test_version_1_state_with_column_mappings_reads_as_version_2() -> None:
+    """A worker upgraded over a v1 changelog keeps its people: mappings become rule-value lists."""
+    state = SubjectState("S1")
+    record = conviction("001001001000", "11359 HS", "20100101")
+    step(state, upsert("r1", 1, record))
+    doc = orjson.loads(state.to_bytes())
+    assert doc["v"] == 2 and doc["r"]["r1"] == [1, rule_values(record)]
+    doc["v"], doc["r"]["r1"] = 1, [1, {k: v for k, v in record.items() if k in RULE_COLUMNS}]
+    old = SubjectState.from_bytes(orjson.dumps(doc))
+    assert old == state
+    assert not reclassify(old, parse_policies(LA_POLICY), TODAY, "e2")  # same answers: nothing to emit
+
+
+def test_lean_subjects_classify_like_subjects_that_keep_their_records() -> None:
+    """Without pilot flows the worker builds subjects with push_fields; the answers are those of push()."""
+    statewide = load_policies(Path(__file__).parents[2] / "deploy" / "policies" / "statewide.json")
+    assert not statewide.keeps_records
+    keeping = load_policies(Path(__file__).parents[2] / "deploy" / "policies" / "statewide.json")
+    object.__setattr__(keeping, "keeps_records", True)
+    by_subject: dict[str, list[list[str]]] = {}
+    for fields in generate(400, 11, None):
+        by_subject.setdefault(fields[C.SUBJECT_ID], []).append(list(fields))
+    compared = 0
+    for subject_id, rows in by_subject.items():
+        state = SubjectState(subject_id)
+        for i, fields in enumerate(rows):
+            state.records[f"k{i}"] = (i, rule_values(dict(zip(C.COLUMNS, fields, strict=True))))
+        lean = classify_state(state, statewide, TODAY)
+        assert lean == classify_state(state, keeping, TODAY)
+        compared += len(lean)
+    assert compared > 100
 
 
 def test_state_rejects_unknown_versions() -> None:
