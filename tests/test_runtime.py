@@ -12,6 +12,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 import pytest
+from aiokafka.partitioner import murmur2 as aiokafka_murmur2
 from doj_rows import LA, conviction
 from prometheus_client import CollectorRegistry
 
@@ -27,9 +28,11 @@ LA_POLICY = {"counties": {LA: {"flow": "los_angeles", "compute_at": "2019-11-11"
 @dataclass
 class RecordingProducer:
     sent: list[tuple[str, bytes | None, dict[str, Any]]] = field(default_factory=list)
+    partitions: list[int | None] = field(default_factory=list)
 
-    async def send(self, topic: str, key: bytes | None, value: bytes, *_: Any) -> None:
+    async def send(self, topic: str, key: bytes | None, value: bytes, partition: int | None, *_: Any) -> None:
         self.sent.append((topic, key, json.loads(value)))
+        self.partitions.append(partition)
 
 
 @dataclass
@@ -73,6 +76,23 @@ async def test_an_event_sends_determinations_and_candidates_keyed_by_conviction(
     assert value(metrics, "clearance_events_consumed_total", type="record.upserted") == 1
     assert value(metrics, "clearance_determinations_emitted_total", flow="los_angeles", county=LA,
                  determination="Eligible for Dismissal") == 1
+
+
+async def test_outputs_go_to_the_partition_kafkas_default_partitioner_picks() -> None:
+    runtime, app, _ = make_runtime()
+    raw = event("S1", conviction("001001001000", "11359 HS", "20100101"), conviction("002001001000", "11357 HS",
+                                                                                  "20110101"))
+    await runtime.handle(b"S1", raw, "p.court.record-changes", 2, 10)
+    assert set(app.producer.partitions) == {None}  # partition counts unknown: the producer picks
+    runtime._output_partitions = {"p.clearance.determinations": 7, "p.clearance.dismissal-candidates": 5}
+    await runtime.handle(b"S2", event("S2", conviction("001001001000", "11359 HS", "20100101"),
+                                      conviction("002001001000", "11357 HS", "20110101")),
+                         "p.court.record-changes", 2, 11)
+    picked = list(zip(app.producer.sent, app.producer.partitions, strict=True))[len(app.producer.sent) // 2:]
+    assert len(picked) >= 3
+    for (topic, key, _), partition in picked:
+        count = 7 if topic == "p.clearance.determinations" else 5
+        assert partition == (aiokafka_murmur2(key) & 0x7FFFFFFF) % count
 
 
 async def test_a_redelivered_offset_resends_the_same_bytes_and_changes_nothing() -> None:

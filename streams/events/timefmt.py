@@ -14,6 +14,11 @@ _DATE = re.compile(r"([0-9]{4})-([0-9]{2})-([0-9]{2})")
 _DATE_TIME = re.compile(
     r"([0-9]{4})-([0-9]{2})-([0-9]{2})[Tt]([0-9]{2}):([0-9]{2}):([0-9]{2})(\.[0-9]+)?(?:[Zz]|([+-])([0-9]{2}):([0-9]{2}))"
 )
+# The form nearly every producer writes (upper-case T and Z, at most microseconds, seconds up to 59), which
+# ``datetime.fromisoformat`` reads exactly and ~30x faster; anything else takes the general path.
+_COMMON = re.compile(
+    r"[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-5][0-9](?:\.[0-9]{1,6})?(?:Z|[+-](?:[01][0-9]|2[0-3]):[0-5][0-9])"
+)
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 _MONTH_DAYS = (31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31)
 
@@ -81,6 +86,15 @@ def parse_date_time(text: str) -> datetime:
     pushed past its end by an offset) clamp to ``datetime.min``/``datetime.max``. Raises ``ValueError`` when
     ``text`` is not an RFC 3339 date-time.
     """
+    if _COMMON.fullmatch(text):
+        try:  # fromisoformat checks the calendar day, hour and minute
+            return datetime.fromisoformat(text).astimezone(UTC)
+        except (ValueError, OverflowError):
+            pass  # not a real date, or out of range: the general path says which
+    return _parse_general(text)
+
+
+def _parse_general(text: str) -> datetime:
     seconds, fraction = _instant(text)
     micros = round(int(fraction[:7].ljust(7, "0")) / 10) if fraction else 0
     try:

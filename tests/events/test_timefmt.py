@@ -8,7 +8,14 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from streams.events.timefmt import format_date, format_date_time, is_date, is_date_time, parse_date_time
+from streams.events.timefmt import (
+    _parse_general,
+    format_date,
+    format_date_time,
+    is_date,
+    is_date_time,
+    parse_date_time,
+)
 
 VALID_DATE_TIMES = [
     "2024-05-01T16:30:05Z",
@@ -116,3 +123,25 @@ def test_format_date_time_passes_valid_strings_and_rejects_others() -> None:
 def test_format_date() -> None:
     assert format_date(datetime(2019, 11, 11)) == "2019-11-11"
     assert format_date(date(1, 1, 1)) == "0001-01-01"
+
+
+@given(st.builds(
+    lambda y, mo, d, h, mi, se, frac, off: f"{y:04d}-{mo:02d}-{d:02d}T{h:02d}:{mi:02d}:{se:02d}{frac}{off}",
+    st.integers(0, 9999), st.integers(0, 13), st.integers(0, 32), st.integers(0, 24), st.integers(0, 60),
+    st.integers(0, 60), st.sampled_from(["", ".5", ".123456", ".1234567"]),
+    st.one_of(st.just("Z"), st.builds(lambda sign, hh, mm: f"{sign}{hh:02d}:{mm:02d}", st.sampled_from("+-"),
+                                      st.integers(0, 24), st.integers(0, 60))),
+))
+def test_the_fast_path_gives_the_general_answer_or_the_same_error(text: str) -> None:
+    """``parse_date_time`` reads the common form with ``fromisoformat``; it must agree with the general parser
+    on every string, valid or not."""
+    try:
+        expected: datetime | type[ValueError] = _parse_general(text)
+    except ValueError:
+        expected = ValueError
+    if expected is ValueError:
+        with pytest.raises(ValueError):
+            parse_date_time(text)
+        assert not is_date_time(text)
+    else:
+        assert parse_date_time(text) == expected

@@ -10,6 +10,9 @@ from pathlib import Path
 import pytest
 from aiokafka.admin import NewTopic
 from aiokafka.admin.config_resource import ConfigResource, ConfigResourceType
+from aiokafka.partitioner import murmur2 as aiokafka_murmur2
+from hypothesis import given
+from hypothesis import strategies as st
 
 from streams.kafka import jars
 from streams.kafka.clients import producer, started_admin
@@ -18,6 +21,7 @@ from streams.kafka.topics import (
     create_topics,
     describe_topics,
     java_murmur2,
+    murmur2,
     partition_for_key,
     run_cli,
 )
@@ -36,6 +40,11 @@ def test_murmur2_matches_javas_known_vector() -> None:
     # Java: Utils.murmur2("21".getBytes()) == -973932308
     assert java_murmur2(b"21") == -973932308
     assert partition_for_key(b"21", 3) == (-973932308 & 0x7FFFFFFF) % 3 == 0
+
+
+@given(st.binary(max_size=64))
+def test_murmur2_equals_aiokafkas_default_partitioner_hash(data: bytes) -> None:
+    assert murmur2(data) == aiokafka_murmur2(data)
 
 
 def test_string_keys_hash_as_utf8() -> None:
