@@ -8,6 +8,7 @@ offset commit) re-sends the last emitted answers verbatim instead of computing n
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import os
 import time
@@ -134,7 +135,9 @@ class Runtime:
         # faust's Monitor sensor keeps per-event statistics for its web views, which are off: ~2 % of the CPU
         self.app.sensors.remove(self.app.monitor)
         self._ready = True
-        log.info("worker ready: changelog %s known to the producer", changelog)
+        loop = type(asyncio.get_running_loop())
+        log.info("worker ready: changelog %s known to the producer; event loop %s.%s", changelog, loop.__module__,
+                 loop.__qualname__)
 
     # ---------------------------------------------------------------- per event
 

@@ -13,6 +13,7 @@
 | CLEARANCE_STORE | rocksdb:// | Faust table store; memory:// for tests |
 | CLEARANCE_METRICS_PORT | 9108 | port of the worker's /metrics |
 | CLEARANCE_METRICS_HOST | 127.0.0.1 | address /metrics binds to (0.0.0.0 in containers) |
+| CLEARANCE_EVENT_LOOP | uvloop | the worker's event loop: uvloop, or aio for asyncio's own |
 | CLEARANCE_PRODUCER_LINGER_MS | 20 | how long the producer gathers a batch (more: faster bulk, slower live) |
 """
 
@@ -45,6 +46,7 @@ class Settings:
     store: str = field(default_factory=lambda: _env("CLEARANCE_STORE", "rocksdb://"))
     metrics_port: int = field(default_factory=lambda: int(_env("CLEARANCE_METRICS_PORT", "9108")))
     metrics_host: str = field(default_factory=lambda: _env("CLEARANCE_METRICS_HOST", "127.0.0.1"))
+    event_loop: str = field(default_factory=lambda: _env("CLEARANCE_EVENT_LOOP", "uvloop"))
     producer_linger_ms: int = field(default_factory=lambda: int(_env("CLEARANCE_PRODUCER_LINGER_MS", "20")))
 
     def topic(self, name: str) -> str:

@@ -14,6 +14,8 @@ from streams.errors import ClearanceError
 from streams.policies import load_policies
 from streams.settings import RECORD_CHANGES, Settings
 
+EVENT_LOOPS = ("uvloop", "aio")
+
 
 async def _input_partitions(settings: Settings) -> int | None:
     from streams.kafka.topics import partition_count
@@ -30,6 +32,10 @@ def run_cli(args: argparse.Namespace) -> int:
     if args.metrics_port is not None:
         os.environ["CLEARANCE_METRICS_PORT"] = str(args.metrics_port)
     settings = Settings()
+    if settings.event_loop not in EVENT_LOOPS:
+        print(f"clearance worker: CLEARANCE_EVENT_LOOP must be one of {', '.join(EVENT_LOOPS)}, "
+              f"not {settings.event_loop!r}", file=sys.stderr)
+        return 2
     try:
         partitions = asyncio.run(asyncio.wait_for(_input_partitions(settings), 30))
     except Exception as exc:  # broker down or unreachable: say so plainly
@@ -45,6 +51,9 @@ def run_cli(args: argparse.Namespace) -> int:
     os.environ["CLEARANCE_POLICIES"] = os.path.abspath(args.policies)
 
     import faust
+    import mode.loop
+
+    mode.loop.use(settings.event_loop)  # faust's own switch (`faust worker --loop uvloop` does the same)
 
     from streams.app import app
 

@@ -89,6 +89,7 @@ def test_replay_then_export_equals_classify(
     m = worker.metrics()
     assert m["clearance_records_applied_total{op=upserted}"] == rows
     assert m["clearance_determinations_emitted_total"] == len(reference)
+    assert "event loop uvloop." in worker.log.read_text()  # CLEARANCE_EVENT_LOOP's default
 
 
 def test_shuffled_subject_order_gives_the_same_answers(worker_factory, kafka_settings, sample, reference) -> None:
