@@ -22,8 +22,8 @@ from streams.settings import RECORD_CHANGES, Settings
 log = logging.getLogger(__name__)
 
 TABLE = "subjects"
-# How long the broker may hold a fetch that finds no new data (faust hard-codes 1,500 ms: see faust_tuning).
 YIELD_EVERY = 32  # events the agent handles between turns it gives the event loop
+# How long the broker may hold a fetch that finds no new data (faust hard-codes 1,500 ms: see faust_tuning).
 FETCH_MAX_WAIT_MS = int(os.environ.get("CLEARANCE_FETCH_MAX_WAIT_MS", "50"))
 
 
