@@ -1,7 +1,8 @@
 """Benchmark the streaming pipeline on a real local Kafka broker, in one run, over the same records.
 
 (a) a raw aiokafka batch pipe: consume (getmany) → orjson decode → produce one message per event → commit;
-(b) the Faust worker (``clearance worker``, RocksDB store) classifying the same pre-loaded events;
+(b) the Faust worker (``clearance worker``, RocksDB store) classifying the same pre-loaded events, timed from its
+    first to its last determination (their CreateTime stamps);
 (c) latency: one-record live events offered at a fixed rate while the worker runs; p50/p99 from the moment an
     event is handed to the producer to the moment its determination is read back from the determinations topic.
 
