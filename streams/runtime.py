@@ -23,6 +23,7 @@ from typing import Any
 
 import faust.streams as faust_streams
 import orjson
+from aiokafka.errors import KafkaError
 from prometheus_client import REGISTRY
 
 from streams.errors import EventError
@@ -131,7 +132,10 @@ class Runtime:
         await kafka.partitions_for(changelog)
         # the outputs' partitions are picked here, with a faster murmur2 than aiokafka's (same partitions)
         for topic in (self.determinations_topic, self.candidates_topic):
-            self._output_partitions[topic] = len(await kafka.partitions_for(topic))
+            try:
+                self._output_partitions[topic] = len(await asyncio.wait_for(kafka.partitions_for(topic), 15))
+            except (TimeoutError, KafkaError):  # not created yet: the producer picks, as it did before
+                log.warning("no metadata for output topic %s yet; its producer picks the partitions", topic)
         # faust's Monitor sensor keeps per-event statistics for its web views, which are off: ~2 % of the CPU
         self.app.sensors.remove(self.app.monitor)
         self._ready = True

@@ -9,9 +9,11 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from types import SimpleNamespace
 from typing import Any
 
 import pytest
+from aiokafka.errors import KafkaTimeoutError
 from aiokafka.partitioner import murmur2 as aiokafka_murmur2
 from doj_rows import LA, conviction
 from prometheus_client import CollectorRegistry
@@ -169,3 +171,31 @@ async def test_gauges_follow_the_held_subjects_and_a_policy_change_is_applied_to
     assert value(metrics, "clearance_candidates", county=LA, determination="Eligible for Dismissal") == 2
     await runtime.housekeeping()  # nothing left to refresh
     assert len(app.producer.sent) == sent_before + 4
+
+
+@dataclass
+class FakeKafka:
+    partitions: dict[str, int]
+
+    async def partitions_for(self, topic: str) -> set[int]:
+        if topic not in self.partitions:
+            raise KafkaTimeoutError()
+        return set(range(self.partitions[topic]))
+
+
+async def test_start_learns_the_output_partition_counts_and_tolerates_a_missing_topic() -> None:
+    runtime, app, _ = make_runtime()
+    kafka = FakeKafka({"p.changelog": 4, "p.clearance.determinations": 6})
+
+    async def no_op() -> None:
+        return None
+
+    app.producer.maybe_start = no_op  # type: ignore[attr-defined]
+    app.producer._ensure_producer = lambda: kafka  # type: ignore[attr-defined]
+    app.sensors = SimpleNamespace(remove=lambda sensor: None)  # type: ignore[attr-defined]
+    app.monitor = object()  # type: ignore[attr-defined]
+    changelog = SimpleNamespace(maybe_declare=no_op, get_topic_name=lambda: "p.changelog")
+    runtime.table = SimpleNamespace(changelog_topic=changelog)
+    await runtime.before_first_event()
+    assert runtime._output_partitions == {"p.clearance.determinations": 6}  # candidates: the producer picks
+    assert runtime._ready
