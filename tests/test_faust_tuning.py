@@ -113,3 +113,19 @@ async def test_a_producer_not_yet_started_is_started_by_faust() -> None:
     app = SimpleNamespace(in_transaction=False, producer=producer, maybe_start_producer=maybe_start_producer)
     assert await Topic._get_producer(SimpleNamespace(app=app)) is producer  # type: ignore[arg-type]
     assert started == [True]
+
+
+async def test_faust_consumers_get_the_short_fetch_wait(monkeypatch: pytest.MonkeyPatch) -> None:
+    from aiokafka import AIOKafkaConsumer
+    from faust.transport.drivers.aiokafka import AIOKafkaConsumerThread
+
+    # the attribute the patch sets is the one aiokafka's fetcher is built from
+    assert AIOKafkaConsumer(fetch_max_wait_ms=123)._fetch_max_wait_ms == 123
+    built = SimpleNamespace(_fetch_max_wait_ms=1500)  # faust's hard-coded value
+    monkeypatch.setattr(AIOKafkaConsumerThread, "_clearance_original_create", lambda self, transport: built,
+                        raising=False)
+    monkeypatch.setattr(AIOKafkaConsumerThread, "_create_worker_consumer",
+                        AIOKafkaConsumerThread._create_worker_consumer)
+    faust_tuning.shorten_fetch_wait(50)
+    assert AIOKafkaConsumerThread._create_worker_consumer(None, None) is built  # type: ignore[arg-type]
+    assert built._fetch_max_wait_ms == 50
