@@ -16,7 +16,6 @@ from typing import TYPE_CHECKING
 
 from streams.doj import columns as C
 from streams.doj.reader import ReadStats, iter_rows_and_texts
-from streams.doj.record import derive
 from streams.outputs.files import open_result_files
 from streams.outputs.gocsv import ProjectionEncoder, all_go_form, encode_record
 from streams.outputs.summary import NOTHING, SummaryCounts, subject_counts
@@ -77,13 +76,6 @@ class SubjectResults:
         for index, other in possible_other.items():
             if index not in suffixes:
                 suffixes[index] = "," + encode_record(empty_columns(other)) + self._end
-
-
-def _push_record(subject: Subject) -> Callable[[Sequence[str], int], None]:
-    def push(fields: Sequence[str], index: int) -> None:
-        subject.push(derive(fields, index))
-
-    return push
 
 
 def single_pass(
@@ -152,7 +144,7 @@ def single_pass(
                     if subject_id in finished:
                         raise NotConsecutive(subject_id)
                     subject = Subject(subject_id, pilot_code_sections=pilot)
-                    push = subject.push_fields if lean else _push_record(subject)
+                    push = subject.push_fields if lean else subject.push_row
                     subject_start = index
                 push(fields, index)
                 comment = fields[comment_at]

@@ -14,7 +14,7 @@ from datetime import date, datetime
 from typing import Any
 
 from streams.doj import columns as C
-from streams.doj.record import derive, fields_from_rule_values, rule_values
+from streams.doj.record import fields_from_rule_values, rule_values
 from streams.events.builders import candidate_change, determination_event, retracted_determination
 from streams.events.codec import Retract, Upsert
 from streams.events.model import RETRACTED
@@ -63,12 +63,9 @@ def _subject(subject_id: str, rows: list[list[str]], keep_records: bool) -> Subj
     """Build the subject the way the offline classifier does: ``push_fields`` derives only what the rules use;
     full records are kept only when a pilot flow may need the subject rebuilt under its code-section rule."""
     subject = Subject(subject_id)
-    if keep_records:
-        for index, fields in enumerate(rows):
-            subject.push(derive(fields, index))
-    else:
-        for index, fields in enumerate(rows):
-            subject.push_fields(fields, index)
+    push = subject.push_row if keep_records else subject.push_fields
+    for index, fields in enumerate(rows):
+        push(fields, index)
     return subject
 
 

@@ -230,6 +230,10 @@ class Subject:
                 if conviction.count_order[0:3] == cycle:
                     conviction.has_prop64_charge_in_cycle = True
 
+    def push_row(self, fields: Sequence[str], index: int) -> None:
+        """``push(derive(fields, index))``: the row's record is kept, so :meth:`rebuilt` stays possible."""
+        self.push(derive(fields, index))
+
     def push_fields(
         self,
         fields: Sequence[str],
