@@ -7,8 +7,17 @@ must keep doing, and BENCHMARKS.md has the figures.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Generator
+from collections.abc import Callable, Generator
 from typing import Any
+
+
+def _replace(cls: type, name: str, wrap: Callable[[Any], Any]) -> None:
+    """Set ``cls.name`` to ``wrap(original)``; the original is kept on the class, so applying a patch again (each
+    ``create_app``) wraps faust's own method, never the previous wrapper."""
+    saved = f"_clearance_original_{name}"
+    original = getattr(cls, saved, getattr(cls, name))
+    setattr(cls, saved, original)
+    setattr(cls, name, wrap(original))
 
 
 def shorten_fetch_wait(max_wait_ms: int) -> None:
@@ -21,16 +30,15 @@ def shorten_fetch_wait(max_wait_ms: int) -> None:
     """
     from faust.transport.drivers import aiokafka as faust_aiokafka
 
-    thread_class = faust_aiokafka.AIOKafkaConsumerThread
-    original = getattr(thread_class, "_clearance_original_create", thread_class._create_worker_consumer)
+    def wrap(original: Any) -> Any:
+        def create_worker_consumer(self: Any, transport: Any) -> Any:
+            consumer = original(self, transport)
+            consumer._fetch_max_wait_ms = max_wait_ms  # read when the consumer starts its fetcher
+            return consumer
 
-    def create_worker_consumer(self: Any, transport: Any) -> Any:
-        consumer = original(self, transport)
-        consumer._fetch_max_wait_ms = max_wait_ms  # read when the consumer starts its fetcher
-        return consumer
+        return create_worker_consumer
 
-    thread_class._clearance_original_create = original  # type: ignore[attr-defined]
-    thread_class._create_worker_consumer = create_worker_consumer  # type: ignore[method-assign]
+    _replace(faust_aiokafka.AIOKafkaConsumerThread, "_create_worker_consumer", wrap)
 
 
 def rocksdb_without_wal() -> None:
@@ -45,20 +53,20 @@ def rocksdb_without_wal() -> None:
 
     if not faust_rocksdb.USE_ROCKSDICT:
         return
-    options_class = faust_rocksdb.RocksDBOptions
-    original = getattr(options_class, "_clearance_original_open", options_class.open)
 
-    def open_without_wal(self: Any, path: Any, *, read_only: bool = False) -> Any:
-        db = original(self, path, read_only=read_only)
-        if not self.use_rocksdict:
+    def wrap(original: Any) -> Any:
+        def open_without_wal(self: Any, path: Any, *, read_only: bool = False) -> Any:
+            db = original(self, path, read_only=read_only)
+            if not self.use_rocksdict:
+                return db
+            write_options = faust_rocksdb.rocksdict.WriteOptions()
+            write_options.disable_wal = True
+            db.set_write_options(write_options)
             return db
-        write_options = faust_rocksdb.rocksdict.WriteOptions()
-        write_options.disable_wal = True
-        db.set_write_options(write_options)
-        return db
 
-    options_class._clearance_original_open = original  # type: ignore[attr-defined]
-    options_class.open = open_without_wal  # type: ignore[method-assign]
+        return open_without_wal
+
+    _replace(faust_rocksdb.RocksDBOptions, "open", wrap)
 
 
 class _Started:
@@ -100,25 +108,25 @@ def deliver_without_tasks() -> None:
     from faust.transport.consumer import Consumer
     from mode.services import WaitResults
 
-    original = getattr(Consumer, "_clearance_original_wait_first", Consumer.wait_first)
+    def wrap(original: Any) -> Any:
+        async def wait_first(self: Any, *coros: Any, timeout: Any = None) -> Any:
+            if (timeout is not None or len(coros) != 2 or not asyncio.iscoroutine(coros[0])
+                    or self._stopped.is_set() or self._crashed.is_set()):
+                return await original(self, *coros, timeout=timeout)
+            first, other = coros
+            try:
+                pending = first.send(None)
+            except BaseException as exc:  # finished (StopIteration) or failed, either way at its first step
+                if asyncio.iscoroutine(other):
+                    other.close()  # never started: closing it avoids "coroutine was never awaited"
+                if isinstance(exc, StopIteration):
+                    return WaitResults([first], [exc.value], False)
+                raise
+            return await original(self, asyncio.ensure_future(_Started(first, pending)), other)
 
-    async def wait_first(self: Any, *coros: Any, timeout: Any = None) -> Any:
-        if (timeout is not None or len(coros) != 2 or not asyncio.iscoroutine(coros[0])
-                or self._stopped.is_set() or self._crashed.is_set()):
-            return await original(self, *coros, timeout=timeout)
-        first, other = coros
-        try:
-            pending = first.send(None)
-        except BaseException as exc:  # finished (StopIteration) or failed, either way at its first step
-            if asyncio.iscoroutine(other):
-                other.close()  # never started: closing it avoids "coroutine was never awaited"
-            if isinstance(exc, StopIteration):
-                return WaitResults([first], [exc.value], False)
-            raise
-        return await original(self, asyncio.ensure_future(_Started(first, pending)), other)
+        return wait_first
 
-    Consumer._clearance_original_wait_first = original  # type: ignore[attr-defined]
-    Consumer.wait_first = wait_first  # type: ignore[method-assign]
+    _replace(Consumer, "wait_first", wrap)
 
 
 def publish_without_yield() -> None:
@@ -132,15 +140,15 @@ def publish_without_yield() -> None:
     """
     from faust.topics import Topic
 
-    original = getattr(Topic, "_clearance_original_get_producer", Topic._get_producer)
+    def wrap(original: Any) -> Any:
+        async def get_producer(self: Any) -> Any:
+            app = self.app
+            if not app.in_transaction:
+                producer = app.producer
+                if producer.started and not producer.should_stop:
+                    return producer
+            return await original(self)
 
-    async def get_producer(self: Any) -> Any:
-        app = self.app
-        if not app.in_transaction:
-            producer = app.producer
-            if producer.started and not producer.should_stop:
-                return producer
-        return await original(self)
+        return get_producer
 
-    Topic._clearance_original_get_producer = original  # type: ignore[attr-defined]
-    Topic._get_producer = get_producer  # type: ignore[method-assign]
+    _replace(Topic, "_get_producer", wrap)

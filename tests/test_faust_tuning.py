@@ -122,10 +122,23 @@ async def test_faust_consumers_get_the_short_fetch_wait(monkeypatch: pytest.Monk
     # the attribute the patch sets is the one aiokafka's fetcher is built from
     assert AIOKafkaConsumer(fetch_max_wait_ms=123)._fetch_max_wait_ms == 123
     built = SimpleNamespace(_fetch_max_wait_ms=1500)  # faust's hard-coded value
-    monkeypatch.setattr(AIOKafkaConsumerThread, "_clearance_original_create", lambda self, transport: built,
-                        raising=False)
+    monkeypatch.setattr(AIOKafkaConsumerThread, "_clearance_original__create_worker_consumer",
+                        lambda self, transport: built, raising=False)
     monkeypatch.setattr(AIOKafkaConsumerThread, "_create_worker_consumer",
                         AIOKafkaConsumerThread._create_worker_consumer)
     faust_tuning.shorten_fetch_wait(50)
     assert AIOKafkaConsumerThread._create_worker_consumer(None, None) is built  # type: ignore[arg-type]
     assert built._fetch_max_wait_ms == 50
+
+
+def test_a_patch_applied_again_wraps_the_original_not_its_own_wrapper() -> None:
+    class Target:
+        def name(self) -> str:
+            return "faust"
+
+    def wrap(original: Any) -> Any:
+        return lambda self: f"patched({original(self)})"
+
+    faust_tuning._replace(Target, "name", wrap)
+    faust_tuning._replace(Target, "name", wrap)  # every create_app applies the patches
+    assert Target().name() == "patched(faust)"
