@@ -29,7 +29,7 @@ sys.path.insert(0, str(ROOT))
 
 from streams.doj.columns import COLUMNS  # noqa: E402
 from streams.doj.generate import generate  # noqa: E402
-from streams.outputs.gocsv import GoCsvWriter, encode_record  # noqa: E402
+from streams.gocompat.gocsv import GoCsvWriter, encode_record  # noqa: E402
 
 DATA = ROOT / "bench" / "data"
 RESULTS = ROOT / "bench" / "results" / "classify.json"

@@ -45,8 +45,8 @@ from streams.events.codec import encode  # noqa: E402
 from streams.kafka.broker import LocalBroker  # noqa: E402
 from streams.kafka.clients import consumer, producer  # noqa: E402
 from streams.kafka.topics import create_topics  # noqa: E402
-from streams.replay import file_digest, subject_runs  # noqa: E402
 from streams.settings import DETERMINATIONS, RECORD_CHANGES, Settings  # noqa: E402
+from streams.tools.replay import file_digest, subject_runs  # noqa: E402
 
 RESULTS = ROOT / "bench" / "results" / "pipeline.json"
 DATA = ROOT / "bench" / "data"

@@ -49,7 +49,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--years-conviction-free", type=int, default=10, help="Los Angeles flow: years (default 10)")
     p.add_argument("--file-name-suffix", default="", help="appended to output file names as _SUFFIX")
     p.add_argument("--no-progress", action="store_true", help="no progress bar on stderr")
-    p.set_defaults(run=_handler("streams.classify:run_cli"))
+    p.set_defaults(run=_handler("streams.offline.run:run_cli"))
 
     p = sub.add_parser("generate-doj", help="write a realistic synthetic DOJ research file")
     p.add_argument("--people", type=int, required=True)
@@ -73,7 +73,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--metrics-port", type=int, default=None,
                    help="port of /metrics (default $CLEARANCE_METRICS_PORT or 9108)")
     p.add_argument("--loglevel", default="warning")
-    p.set_defaults(run=_handler("streams.worker:run_cli"))
+    p.set_defaults(run=_handler("streams.worker.cli:run_cli"))
 
     p = sub.add_parser("replay", help="publish a DOJ file's rows as record-change events")
     p.add_argument("--input-doj", required=True)
@@ -82,17 +82,17 @@ def build_parser() -> argparse.ArgumentParser:
                    help="rows of one subject per event (1 = live-like single-record events)")
     p.add_argument("--source-agency", default="CA-DOJ-BULK")
     p.add_argument("--no-progress", action="store_true")
-    p.set_defaults(run=_handler("streams.replay:run_cli"))
+    p.set_defaults(run=_handler("streams.tools.replay:run_cli"))
 
     p = sub.add_parser("export", help="write the latest determination of every conviction as JSON lines")
     p.add_argument("--output", required=True)
     p.add_argument("--wait-idle", type=float, default=5.0, help="stop after the topic end was idle this long (s)")
-    p.set_defaults(run=_handler("streams.export:run_cli"))
+    p.set_defaults(run=_handler("streams.tools.export:run_cli"))
 
     p = sub.add_parser("report", help="print gogen's summary figures per county from the determinations topic")
     p.add_argument("--wait-idle", type=float, default=3.0)
     p.add_argument("--json", action="store_true", help="print JSON instead of a table")
-    p.set_defaults(run=_handler("streams.report:run_cli"))
+    p.set_defaults(run=_handler("streams.tools.report:run_cli"))
     return parser
 
 

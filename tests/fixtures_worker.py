@@ -24,10 +24,10 @@ import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
 from streams.cli import main as cli_main
-from streams.export import active_determinations, read_latest
 from streams.kafka.clients import consumer, producer
 from streams.kafka.topics import create_topics
 from streams.settings import DETERMINATIONS, Settings
+from streams.tools.export import active_determinations, read_latest
 
 ROOT = Path(__file__).resolve().parents[1]
 STATEWIDE = ROOT / "deploy" / "policies" / "statewide.json"

@@ -23,7 +23,7 @@ from datetime import date, timedelta
 from random import Random
 
 from streams.doj import columns as C
-from streams.outputs.gocsv import GoCsvWriter, encode_record
+from streams.gocompat.gocsv import GoCsvWriter, encode_record
 
 DEFAULT_COUNTIES = (
     "LOS ANGELES",

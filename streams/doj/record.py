@@ -12,8 +12,8 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from streams.doj import columns as C
-from streams.rules.dates import _DATE_CACHE, NANOS_PER_DAY, add_duration, parse_yyyymmdd, wrap_int64
-from streams.rules.gotext import go_trim_space
+from streams.gocompat.dates import _DATE_CACHE, NANOS_PER_DAY, add_duration, parse_yyyymmdd, wrap_int64
+from streams.gocompat.gotext import go_trim_space
 
 # SENT_TIME_CODE → nanoseconds (gogen: D = 24h, Y = 2012-03-04 minus 2011-03-04 = 366 days, M = Y/12 = 30.5 days).
 UNIT_NANOS: dict[str, int] = {"D": NANOS_PER_DAY, "Y": 366 * NANOS_PER_DAY, "M": 366 * NANOS_PER_DAY // 12}

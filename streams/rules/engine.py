@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from streams.rules.dates import ZERO_TIME
+from streams.gocompat.dates import ZERO_TIME
 from streams.rules.flows.base import Flow
 from streams.rules.info import PROP64_EFFECTIVE_DATE, EligibilityInfo, years_or_none
 from streams.rules.subject import Subject

@@ -15,8 +15,8 @@ from datetime import datetime
 from typing import Any
 
 from streams.doj.record import SEE_COMMENT
-from streams.rules.dates import ZERO_TIME, years_since
-from streams.rules.gotext import go_trim_space
+from streams.gocompat.dates import ZERO_TIME, years_since
+from streams.gocompat.gotext import go_trim_space
 from streams.rules.matchers import code_facts
 from streams.rules.outcome import Decision, Determination
 

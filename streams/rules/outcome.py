@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from enum import StrEnum
 
-from streams.rules.gotext import go_trim_space
+from streams.gocompat.gotext import go_trim_space
 
 
 class Determination(StrEnum):

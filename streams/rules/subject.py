@@ -28,7 +28,7 @@ from streams.doj.record import (
     derive,
     sentence_part_nanos,
 )
-from streams.rules.dates import _DATE_CACHE, ZERO_TIME, add_duration, add_years, parse_yyyymmdd
+from streams.gocompat.dates import _DATE_CACHE, ZERO_TIME, add_duration, add_years, parse_yyyymmdd
 from streams.rules.matchers import PROP64_SECTIONS, CodeFacts, code_facts
 
 

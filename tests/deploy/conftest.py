@@ -85,7 +85,7 @@ def series_names() -> Callable[[str], set[str]]:
 @pytest.fixture(scope="session")
 def known_series(load_yaml: Callable[[Path], Any]) -> frozenset[str]:
     """Series a query may name: the bundle's metrics (histograms with suffixes) and the recorded rules."""
-    from streams.metrics import SPECS
+    from streams.worker.metrics import SPECS
 
     names: set[str] = set()
     for spec in SPECS.values():

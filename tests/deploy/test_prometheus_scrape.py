@@ -1,5 +1,5 @@
 """A real Prometheus, started with deploy/prometheus/prometheus.yml and a templated targets file, scrapes a
-``streams.metrics.serve`` endpoint, evaluates the project's recording rules and fires a project alert.
+``streams.worker.metrics.serve`` endpoint, evaluates the project's recording rules and fires a project alert.
 
 This is the shape of the worker integration test: replace the bare metrics server by a running
 ``clearance worker`` whose CLEARANCE_METRICS_PORT is written into targets/workers.yml.
@@ -14,7 +14,7 @@ import pytest
 from prom_support import Prometheus, running_prometheus, wait_for
 from prometheus_client import CollectorRegistry
 
-from streams.metrics import Metrics, serve
+from streams.worker.metrics import Metrics, serve
 
 
 @pytest.fixture

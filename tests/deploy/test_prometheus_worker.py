@@ -15,8 +15,8 @@ from fixtures_worker import read_all, statewide_policies
 from prom_support import PROM, running_prometheus, wait_for
 
 from streams.cli import main as cli_main
-from streams.replay import replay
 from streams.settings import DETERMINATIONS, Settings
+from streams.tools.replay import replay
 
 pytestmark = [pytest.mark.kafka, pytest.mark.prometheus]
 DASHBOARD = PROM.parent / "grafana" / "dashboards" / "clearance-streams.json"

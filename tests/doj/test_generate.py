@@ -14,8 +14,8 @@ from streams.doj import columns as C
 from streams.doj.generate import DEFAULT_COUNTIES, generate, write_doj
 from streams.doj.reader import iter_rows
 from streams.doj.record import derive
-from streams.outputs.gocsv import encode_record, is_go_form
-from streams.rules.dates import ZERO_TIME, add_years
+from streams.gocompat.dates import ZERO_TIME, add_years
+from streams.gocompat.gocsv import encode_record, is_go_form
 from streams.rules.info import possible_other_p64_charges
 from streams.rules.matchers import is_pc290, is_related, is_superstrike, prop64_section
 

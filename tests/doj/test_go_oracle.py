@@ -18,7 +18,7 @@ import pytest
 
 from streams.doj import reader
 from streams.errors import DojParseError
-from streams.outputs.gocsv import GoCsvWriter, encode_record
+from streams.gocompat.gocsv import GoCsvWriter, encode_record
 
 ORACLE_SOURCE = Path(__file__).resolve().parent.parent / "data" / "go_csv_oracle.go"
 PIECES = ["a", "b", ",", '"', "\r", "\n", " ", "\t", "\\", ".", "\x85", "\u3000", "é", "\x1c", "\r\n", '""']

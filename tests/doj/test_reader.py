@@ -17,7 +17,7 @@ from streams.doj.reader import (
     parse_row_text,
 )
 from streams.errors import DojParseError, InputError
-from streams.outputs.gocsv import encode_record
+from streams.gocompat.gocsv import encode_record
 
 HEADER = ",".join(COLUMNS) + "\n"
 

@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import given, settings
 from hypothesis import strategies as st
 from jsonschema import ValidationError
 
@@ -193,14 +193,14 @@ def _assert_same_verdict(obj: object) -> None:
 
 
 @given(valid_events())
-@settings(max_examples=200, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=200)
 def test_generated_valid_events_are_valid_for_both(event: dict[str, Any]) -> None:
     assert validator("record-change.v1").is_valid(event)
     _assert_same_verdict(event)
 
 
 @given(mutated_events())
-@settings(max_examples=600, suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much])
+@settings(max_examples=600)
 def test_mutated_events_get_the_same_verdict(event: dict[str, Any]) -> None:
     _assert_same_verdict(event)
 

@@ -8,7 +8,7 @@ from datetime import datetime
 import pytest
 
 from streams.doj.record import Record
-from streams.rules.dates import NANOS_PER_DAY, ZERO_TIME
+from streams.gocompat.dates import NANOS_PER_DAY, ZERO_TIME
 
 RecordFactory = Callable[..., Record]
 

@@ -17,7 +17,7 @@ from typing import Any
 import pytest
 
 from streams.doj.record import Record
-from streams.rules.dates import NANOS_PER_DAY, ZERO_TIME
+from streams.gocompat.dates import NANOS_PER_DAY, ZERO_TIME
 from streams.rules.engine import classify_subject
 from streams.rules.flows import dismiss_all_prop64, make_flow
 from streams.rules.matchers import is_prop64

@@ -7,7 +7,7 @@ from datetime import datetime
 
 import pytest
 
-from streams.rules.dates import ZERO_TIME
+from streams.gocompat.dates import ZERO_TIME
 from streams.rules.engine import classify_subject
 from streams.rules.flows import dismiss_all_prop64, make_flow
 from streams.rules.info import ELIGIBILITY_COLUMNS, empty_columns, possible_other_p64_charges

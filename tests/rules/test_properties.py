@@ -10,7 +10,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from streams.doj.record import SEE_COMMENT, Record
-from streams.rules.dates import ZERO_TIME
+from streams.gocompat.dates import ZERO_TIME
 from streams.rules.engine import classify_subject, subject_for
 from streams.rules.flows import dismiss_all_prop64, dismiss_all_prop64_and_related, make_flow
 from streams.rules.info import ELIGIBILITY_COLUMNS
@@ -91,7 +91,7 @@ def histories(draw: st.DrawFn) -> list[Record]:
     return rows
 
 
-@settings(max_examples=300, deadline=None)
+@settings(max_examples=300)
 @given(rows=histories(), compute_at=dates)
 def test_engine_decides_only_what_the_flow_evaluates(rows: list[Record], compute_at: datetime) -> None:
     subject = build_subject("S", rows)
@@ -113,7 +113,7 @@ def test_engine_decides_only_what_the_flow_evaluates(rows: list[Record], compute
             json.dumps(info.facts())
 
 
-@settings(max_examples=150, deadline=None)
+@settings(max_examples=150)
 @given(rows=histories(), compute_at=dates)
 def test_decisions_are_pure(rows: list[Record], compute_at: datetime) -> None:
     subject = build_subject("S", rows)

@@ -9,7 +9,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from streams.doj.record import derive, fields_from_mapping
-from streams.rules.dates import ZERO_TIME
+from streams.gocompat.dates import ZERO_TIME
 from streams.rules.subject import Subject, build_subject, pilot_code_section
 
 
@@ -197,7 +197,7 @@ def _state(subject: Subject) -> tuple[object, ...]:
     )
 
 
-@settings(max_examples=300, deadline=None)
+@settings(max_examples=300)
 @given(st.lists(_ROW, max_size=10), st.booleans(), st.sampled_from(["", "given"]))
 def test_push_fields_builds_what_push_of_derived_records_builds(
     rows: list[dict[str, str]], pilot: bool, subject_id: str

@@ -19,7 +19,7 @@ from types import MappingProxyType
 from typing import Any
 
 from streams.errors import OptionsError
-from streams.rules.dates import add_years
+from streams.gocompat.dates import add_years
 from streams.rules.flows.base import Predicate, Rule, RuleFlow, is_misdemeanor
 from streams.rules.matchers import SECTION_MATCHERS
 from streams.rules.outcome import NO_DECISION, Decision, Determination

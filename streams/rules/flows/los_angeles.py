@@ -23,7 +23,7 @@ from types import MappingProxyType
 from typing import Any
 
 from streams.errors import OptionsError
-from streams.rules.dates import add_years, years_since
+from streams.gocompat.dates import add_years, years_since
 from streams.rules.flows.base import (
     Predicate,
     Rule,

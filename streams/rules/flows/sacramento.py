@@ -10,7 +10,7 @@ from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 
-from streams.rules.dates import ZERO_TIME, years_since
+from streams.gocompat.dates import ZERO_TIME, years_since
 from streams.rules.flows.base import (
     Rule,
     RuleFlow,

@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 
 from streams.errors import OptionsError
-from streams.rules.dates import ZERO_TIME
+from streams.gocompat.dates import ZERO_TIME
 from streams.rules.flows import make_flow, parse_options, parse_options_json
 from streams.rules.flows.configurable import EligibilityOptions
 from streams.rules.outcome import Decision, Determination

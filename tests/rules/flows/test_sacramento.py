@@ -7,7 +7,7 @@ from datetime import datetime
 import pytest
 
 from streams.errors import OptionsError
-from streams.rules.dates import ZERO_TIME
+from streams.gocompat.dates import ZERO_TIME
 from streams.rules.flows import make_flow
 from streams.rules.outcome import Decision, Determination
 from streams.rules.subject import build_subject

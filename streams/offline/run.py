@@ -1,0 +1,410 @@
+"""``clearance classify``: gogen's offline run over DOJ files, with gogen's result files (spec §2, §9).
+
+Each input file is processed on its own. When every person's rows are consecutive (as in DOJ extracts) that
+is a single pass (:mod:`streams.offline.single_pass`); otherwise it takes two passes, so that no row's raw
+columns stay in memory:
+
+1. Read every row (Go's CSV rules), derive its :class:`~streams.doj.record.Record` and push it into the
+   file-local subject of its SUBJECT_ID; write the row's condensed columns, already Go-encoded, to a spool
+   file; note the rare "Possible Other P64 Charges" values.
+2. Classify every subject with the chosen flow and with the "dismiss all Prop 64" what-if, add its summary
+   figures, and keep only the encoded eligibility columns of the rows that got a determination.
+3. Read the file again and write ``All_Results``, ``All_Results_Condensed`` and ``Prop64_Results``: a row
+   already in Go's CSV form is copied as it is, any other is parsed and encoded again.
+
+The summary (``gogen<suf>.json`` and ``summary<suf>.json``) sums the files; it is written only when every file
+succeeded. Otherwise the errors go to ``gogen<suf>.err`` and stderr and the exit status is 1, while the files
+that could be processed still get their CSVs, as in gogen. No rules are decided here: the flows and the engine
+do that, this module only moves rows between them and the files.
+"""
+
+from __future__ import annotations
+
+import argparse
+import gc
+import json
+import os
+import re
+import sys
+import tempfile
+import time
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from functools import lru_cache
+from itertools import islice, repeat
+from typing import TextIO
+
+from streams.doj import columns as C
+from streams.doj.reader import (
+    ReadStats,
+    go_open_error,
+    iter_row_chunks,
+    iter_row_texts,
+    iter_text_chunks,
+    parse_row_text,
+)
+from streams.doj.record import derive
+from streams.errors import ClearanceError, DojParseError, InputError, OptionsError
+from streams.gocompat.gocsv import ProjectionEncoder, all_go_form, encode_record, is_go_form
+from streams.offline.files import (
+    OTHER,
+    PARSING,
+    ResultPaths,
+    open_result_files,
+    result_paths,
+    write_error_file,
+    write_summary,
+)
+from streams.offline.progress import ProgressBar, wants_progress
+from streams.offline.single_pass import (
+    CONDENSED_POSITIONS,
+    NO_DETERMINATION,
+    PERSON_COLUMNS,
+    NotConsecutive,
+    SubjectResults,
+    single_pass,
+)
+from streams.rules.flows import dismiss_all_prop64, make_flow
+from streams.rules.flows.base import Flow
+from streams.rules.info import possible_other_p64_charges
+from streams.rules.subject import Subject
+from streams.summary import (
+    SummaryCounts,
+    file_earliest,
+    gogen_summary,
+    run_earliest,
+    total,
+)
+
+MISSING_REQUIRED = "missing required field: Run gogen --help for more info"
+INVALID_COMPUTE_AT = "invalid --compute-at date: Must be a valid date in the format YYYY-MM-DD"
+CHANGED_DURING_RUN = "the input file changed while it was being classified"
+
+_DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
+
+Progress = Callable[[int], None]
+
+# A file repeats the same few offense/comment pairs; the answer is a pure function of the pair.
+_possible_other = lru_cache(maxsize=1 << 16)(possible_other_p64_charges)
+
+
+@dataclass(frozen=True, slots=True)
+class ClassifySettings:
+    """What a run decides with: county, flow, the what-if flow of the summary and compute-at (naive UTC)."""
+
+    county: str
+    flow: Flow
+    compute_at: datetime
+
+    @property
+    def dismiss_all(self) -> Flow:
+        return dismiss_all_prop64(self.county)
+
+    def configured_sections(self, key: str) -> tuple[str, ...]:
+        """The configurable flow's ``dismiss``/``reduce`` sections (other flows have none)."""
+        baseline = self.flow.options.get("baselineEligibility") or {}
+        return tuple(baseline.get(key) or ())
+
+
+@dataclass(slots=True)
+class _FileState:
+    """What pass 1 and the classification leave for pass 2."""
+
+    rows: int = 0
+    one_line_records: bool = False
+    suffixes: dict[int, str] | None = None
+    determined: set[int] | None = None
+    counts: SummaryCounts | None = None
+
+
+def _first_pass(
+    path: str, settings: ClassifySettings, spool: TextIO, progress: Progress | None, stats: ReadStats
+) -> tuple[dict[str, Subject], dict[int, str]]:
+    """Subjects by SUBJECT_ID and the non-empty "Possible Other P64 Charges" by row."""
+    subjects: dict[str, Subject] = {}
+    possible_other: dict[int, str] = {}
+    pilot = settings.flow.pilot_code_sections
+    encode_condensed = ProjectionEncoder(CONDENSED_POSITIONS, PERSON_COLUMNS).encode_many
+    comment_at, offense_at = C.COMMENT_TEXT, C.OFFENSE_DESCR
+    index = 0
+    for rows in iter_row_chunks(path, progress, stats):
+        for fields in rows:
+            record = derive(fields, index)
+            subject = subjects.get(record.subject_id)
+            if subject is None:
+                subject = subjects[record.subject_id] = Subject(record.subject_id, pilot_code_sections=pilot)
+            subject.push(record)
+            comment = fields[comment_at]
+            if comment:
+                other = _possible_other(fields[offense_at], comment)
+                if other:
+                    possible_other[index] = other
+            index += 1
+        if rows:
+            spool.write("\n".join(encode_condensed(rows)) + "\n")
+    return subjects, possible_other
+
+
+def _classify(
+    subjects: dict[str, Subject], possible_other: dict[int, str], settings: ClassifySettings
+) -> tuple[dict[int, str], set[int], SummaryCounts]:
+    """Encoded eligibility columns (with their leading comma) by row, the rows with a determination, and the
+    summed summary figures."""
+    results = SubjectResults(settings)
+    for subject in subjects.values():
+        results.add(subject, possible_other)
+    results.add_possible_other(possible_other)
+    return results.suffixes, set(results.determined), total(results.parts)
+
+
+def _second_pass(
+    path: str, spool: TextIO, state: _FileState, paths: ResultPaths, progress: Progress | None
+) -> None:
+    """Write the three result files next to their final names, then move them into place."""
+    suffixes = state.suffixes or {}
+    determined = sorted(state.determined or ())
+    staged = [f"{target}.partial" for target in (paths.all_results, paths.condensed, paths.prop64)]
+    spool.seek(0)
+    spooled = iter(spool) if state.one_line_records else iter_row_texts(spool, normalize=False)
+    try:
+        with open_result_files(staged) as (full_file, condensed_file, prop64_file):
+            start = 0
+            next_determined = 0
+            for texts in iter_text_chunks(path, one_line_records=state.one_line_records, progress=progress):
+                if not texts:  # a chunk of blank lines
+                    continue
+                end = start + len(texts)
+                if state.one_line_records:
+                    condensed = "".join(islice(spooled, len(texts))).split("\n")
+                    condensed.pop()
+                    fast = all_go_form(texts)
+                else:
+                    condensed = list(islice(spooled, len(texts)))
+                    fast = False
+                if len(condensed) != len(texts):
+                    raise InputError(CHANGED_DURING_RUN)
+                if not fast:
+                    texts = [text if is_go_form(text) else encode_record(parse_row_text(text)) for text in texts]
+                tails = list(map(suffixes.get, range(start, end), repeat(NO_DETERMINATION)))
+                full = list(map(str.__add__, texts, tails))
+                full_file.write("\n".join(full) + "\n")
+                condensed_file.write("\n".join(map(str.__add__, condensed, tails)) + "\n")
+                while next_determined < len(determined) and determined[next_determined] < end:
+                    prop64_file.write(full[determined[next_determined] - start] + "\n")
+                    next_determined += 1
+                start = end
+            if start != state.rows or next(spooled, None) is not None:
+                raise InputError(CHANGED_DURING_RUN)
+    except BaseException:
+        _remove(staged)
+        raise
+    for name, target in zip(staged, (paths.all_results, paths.condensed, paths.prop64), strict=True):
+        os.replace(name, target)
+
+
+@contextmanager
+def _collector_paused() -> Iterator[None]:
+    """Pause Python's cyclic garbage collector while millions of acyclic objects are created.
+
+    Subjects, records and convictions hold no reference cycles, so collections would find nothing; with
+    them running, the collector repeatedly walks every live object and costs about 15% of the run.
+    """
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()
+
+
+def classify_file(
+    path: str, paths: ResultPaths, settings: ClassifySettings, *, show_progress: bool = False
+) -> SummaryCounts:
+    """Classify one DOJ file and write its three result files; returns its summary figures.
+
+    One pass when every person's rows are consecutive (:mod:`streams.offline.single_pass`), else two.
+    Raises :class:`DojParseError` for a malformed file (gogen's PARSING) and :class:`InputError` or
+    ``OSError`` for anything else that stops it (OTHER); no result file is left behind then.
+    """
+    size = os.path.getsize(path) if show_progress and os.path.isfile(path) else 0
+    targets = (paths.all_results, paths.condensed, paths.prop64)
+    staged = [f"{target}.partial" for target in targets]
+    bar = ProgressBar(os.path.basename(path), size) if show_progress else None
+    stats = ReadStats()
+    try:
+        with _collector_paused():
+            parts = single_pass(path, settings, staged, _possible_other, bar and bar.update, stats)
+    except NotConsecutive:
+        _remove(staged)
+    except BaseException:
+        _remove(staged)
+        raise
+    else:
+        for name, target in zip(staged, targets, strict=True):
+            os.replace(name, target)
+        if bar:
+            bar.finish()
+        return total(parts) + SummaryCounts(line_count=stats.rows)
+    return _two_passes(path, paths, settings, show_progress=show_progress, size=size)
+
+
+def _remove(names: Sequence[str]) -> None:
+    for name in names:
+        if os.path.exists(name):
+            os.remove(name)
+
+
+def _two_passes(
+    path: str, paths: ResultPaths, settings: ClassifySettings, *, show_progress: bool, size: int
+) -> SummaryCounts:
+    """The general path: subjects are built from the whole file before any row is written."""
+    state = _FileState()
+    spool_dir = os.path.dirname(paths.condensed) or "."
+    with tempfile.TemporaryFile(
+        "w+", encoding="utf-8", errors="surrogateescape", newline="", dir=spool_dir, prefix=".clearance-"
+    ) as spool:
+        bar = ProgressBar(f"{os.path.basename(path)} 1/2", size) if show_progress else None
+        with _collector_paused():
+            stats = ReadStats()
+            subjects, possible_other = _first_pass(path, settings, spool, bar and bar.update, stats)
+            state.rows, state.one_line_records = stats.rows, stats.one_line_records
+            if bar:
+                bar.finish()
+            state.suffixes, state.determined, counts = _classify(subjects, possible_other, settings)
+            subjects.clear()
+        bar = ProgressBar(f"{os.path.basename(path)} 2/2", size) if show_progress else None
+        _second_pass(path, spool, state, paths, bar and bar.update)
+        if bar:
+            bar.finish()
+    return counts + SummaryCounts(line_count=state.rows)
+
+
+def _error(exc: BaseException, path: str) -> tuple[str, str]:
+    if isinstance(exc, DojParseError):
+        return PARSING, str(exc)
+    if isinstance(exc, OSError) and not isinstance(exc, FileNotFoundError | PermissionError):
+        return OTHER, str(exc)
+    if isinstance(exc, OSError):
+        return OTHER, go_open_error(exc.filename or path, exc)
+    return OTHER, str(exc)
+
+
+def run(
+    inputs: Sequence[str],
+    outputs: str,
+    settings: ClassifySettings,
+    *,
+    suffix: str = "",
+    show_progress: bool = False,
+    clock: Callable[[], datetime] = lambda: datetime.now(UTC).replace(tzinfo=None),
+) -> int:
+    """Process every input file; write the summary or the error file. Returns the exit status (0 or 1)."""
+    os.makedirs(outputs, exist_ok=True)
+    errors: dict[str, tuple[str, str]] = {}
+    run_counts = SummaryCounts()
+    earliest: datetime | None = None
+    started = time.monotonic()
+    for number, path in enumerate(inputs, 1):
+        started = time.monotonic()
+        paths = result_paths(outputs, number, len(inputs), suffix)
+        try:
+            counts = classify_file(path, paths, settings, show_progress=show_progress)
+        except (ClearanceError, OSError) as exc:
+            errors[path] = _error(exc, path)
+            continue
+        run_counts = run_counts + counts
+        earliest = run_earliest(earliest, file_earliest(counts, clock()))
+    if errors:
+        return _fail(outputs, suffix, errors)
+    document = gogen_summary(
+        run_counts,
+        county=settings.county,
+        earliest_conviction=earliest if earliest is not None else clock(),
+        dismiss_sections=settings.configured_sections("dismiss"),
+        reduce_sections=settings.configured_sections("reduce"),
+        processing_time_in_seconds=time.monotonic() - started,
+    )
+    write_summary(outputs, suffix, document)
+    return 0
+
+
+def _fail(outputs: str, suffix: str, errors: dict[str, tuple[str, str]]) -> int:
+    """gogen's ExitWithErrors: the error file, one stderr line per input (sorted), status 1."""
+    try:
+        write_error_file(outputs, suffix, errors)
+    except OSError as exc:
+        print(f"cannot write the error file: {exc}", file=sys.stderr)
+    for path in sorted(errors):
+        message = errors[path][1]
+        print(f"{path}: {message}" if path else message, file=sys.stderr)
+    return 1
+
+
+def parse_compute_at(text: str | None, today: Callable[[], datetime]) -> datetime:
+    """``--compute-at`` like Go's ``time.Parse("2006-01-02")`` (UTC midnight); default: today (UTC)."""
+    if text is None:
+        now = today()
+        return datetime(now.year, now.month, now.day)
+    if not _DATE.fullmatch(text):
+        raise OptionsError(INVALID_COMPUTE_AT)
+    try:
+        return datetime(int(text[0:4]), int(text[5:7]), int(text[8:10]))
+    except ValueError as exc:
+        raise OptionsError(INVALID_COMPUTE_AT) from exc
+
+
+def _load_options(path: str) -> object:
+    try:
+        with open(path, encoding="utf-8") as handle:
+            text = handle.read()
+    except OSError as exc:
+        raise OptionsError(go_open_error(path, exc)) from exc
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise OptionsError(f"eligibility options are not valid JSON: {exc}") from exc
+
+
+def settings_from_args(
+    args: argparse.Namespace, today: Callable[[], datetime] = lambda: datetime.now(UTC)
+) -> ClassifySettings:
+    """Validate the CLI arguments in gogen's order; raises :class:`OptionsError` with gogen's messages."""
+    needs_options = args.flow == "configurable"
+    given = (args.outputs, args.input_doj, args.county, args.eligibility_options if needs_options else "-")
+    if not all(given):
+        raise OptionsError(MISSING_REQUIRED)
+    compute_at = parse_compute_at(args.compute_at, today)
+    options = _load_options(args.eligibility_options) if needs_options else None
+    if options is not None and not isinstance(options, dict):
+        raise OptionsError(f"eligibility options must be a JSON object, got {type(options).__name__}")
+    flow = make_flow(
+        args.flow,
+        args.county,
+        options=options,
+        individual_age=args.individual_age,
+        years_conviction_free=args.years_conviction_free,
+    )
+    return ClassifySettings(county=args.county, flow=flow, compute_at=compute_at)
+
+
+def run_cli(args: argparse.Namespace) -> int:
+    """``clearance classify``: exit status 0, or 1 with ``gogen<suf>.err`` written."""
+    suffix = args.file_name_suffix or ""
+    try:
+        settings = settings_from_args(args)
+    except ClearanceError as exc:
+        return _fail(args.outputs or ".", suffix, {"": (OTHER, str(exc))})
+    try:
+        os.makedirs(args.outputs, exist_ok=True)
+    except OSError as exc:
+        return _fail(args.outputs, suffix, {"": (OTHER, f"mkdir {args.outputs}: {exc.strerror}")})
+    return run(
+        args.input_doj.split(","),
+        args.outputs,
+        settings,
+        suffix=suffix,
+        show_progress=wants_progress(args.no_progress),
+    )

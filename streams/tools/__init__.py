@@ -1,0 +1,1 @@
+"""Kafka-facing commands for people and scripts: ``clearance replay``, ``export`` and ``report``."""

@@ -1,0 +1,41 @@
+"""The Faust app as built by ``create_app``, without a broker: the settings faust has no knob for are in place."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from faust.stores.rocksdb import USE_ROCKSDICT, RocksDBOptions
+
+from streams.settings import Settings
+from streams.worker.app import TABLE, create_app
+
+
+@pytest.fixture
+def app(tmp_path: Path):  # type: ignore[no-untyped-def]
+    settings = Settings(bootstrap="127.0.0.1:1", topic_prefix="t.", data_dir=tmp_path, store="rocksdb://",
+                        metrics_port=0)
+    return create_app(settings, partitions=3)
+
+
+def test_the_subjects_table_is_co_partitioned_with_the_input(app) -> None:  # type: ignore[no-untyped-def]
+    table = app.tables[TABLE]
+    assert table.partitions == 3
+    assert table.use_partitioner is False  # reads and writes go to the event's partition
+    assert app.boot_strategy.enable_web is False
+
+
+@pytest.mark.skipif(not USE_ROCKSDICT, reason="faust uses rocksdict when it is installed (it is a dependency)")
+def test_rocksdb_partitions_open_without_a_write_ahead_log(app, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    path = tmp_path / "partition.db"
+    db = RocksDBOptions().open(path)
+    value = b"x" * 5000
+    for i in range(200):
+        db.put(f"S{i}".encode(), value)
+    wal = sum(p.stat().st_size for p in path.glob("*.log"))
+    assert wal < 4096, f"{wal} bytes of write-ahead log for 1 MB of puts"
+    assert db.get(b"S199") == value
+    db.close()
+    reopened = RocksDBOptions().open(path)  # a clean close flushes the memtable: nothing is lost
+    assert reopened.get(b"S0") == value
+    reopened.close()

@@ -1,0 +1,201 @@
+"""The worker's per-event shell without Kafka: a dict for the table, a recording producer, a fresh registry.
+
+The broker tests prove the wiring; these pin the shell's decisions — what is sent where, what is dead-lettered,
+what a re-delivered offset does, and what the gauges say.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from types import SimpleNamespace
+from typing import Any
+
+import pytest
+from aiokafka.errors import KafkaTimeoutError
+from aiokafka.partitioner import murmur2 as aiokafka_murmur2
+from doj_rows import LA, conviction
+from prometheus_client import CollectorRegistry
+
+import streams.worker.handler as runtime_module
+from streams.settings import Settings
+from streams.worker.handler import Runtime
+from streams.worker.metrics import Metrics
+from streams.worker.policies import parse_policies
+
+LA_POLICY = {"counties": {LA: {"flow": "los_angeles", "compute_at": "2019-11-11"}}}
+
+
+@dataclass
+class RecordingProducer:
+    sent: list[tuple[str, bytes | None, dict[str, Any]]] = field(default_factory=list)
+    partitions: list[int | None] = field(default_factory=list)
+
+    async def send(self, topic: str, key: bytes | None, value: bytes, partition: int | None, *_: Any) -> None:
+        self.sent.append((topic, key, json.loads(value)))
+        self.partitions.append(partition)
+
+
+@dataclass
+class FakeApp:
+    producer: RecordingProducer = field(default_factory=RecordingProducer)
+    tables: Any = None
+    consumer: Any = None
+    rebalancing: bool = False
+
+
+def make_runtime(policies: dict[str, Any] = LA_POLICY) -> tuple[Runtime, FakeApp, Metrics]:
+    app = FakeApp()
+    settings = Settings(bootstrap="127.0.0.1:1", topic_prefix="p.", metrics_port=0)
+    runtime = Runtime(app, settings, 4)
+    runtime.table = {}
+    metrics = Metrics.create(CollectorRegistry())
+    runtime.configure(parse_policies(policies), metrics)
+    runtime._ready = True
+    return runtime, app, metrics
+
+
+def event(subject: str = "S1", *records: dict[str, Any], event_id: str = "e1") -> bytes:
+    changes = [{"op": "upserted", "record_key": f"r{i}", "sequence": i, "record": r} for i, r in enumerate(records)]
+    return json.dumps({"schema": "record-change.v1", "event_id": event_id, "type": "record.upserted",
+                       "source_agency": "TEST", "emitted_at": datetime.now(UTC).isoformat(), "subject_id": subject,
+                       "changes": changes}).encode()
+
+
+def value(metrics: Metrics, name: str, **labels: str) -> float:
+    return metrics.registry.get_sample_value(name, labels) or 0.0
+
+
+async def test_an_event_sends_determinations_and_candidates_keyed_by_conviction() -> None:
+    runtime, app, metrics = make_runtime()
+    await runtime.handle(b"S1", event("S1", conviction("001001001000", "11359 HS", "20100101")),
+                         "p.court.record-changes", 2, 10)
+    topics = [(topic, key) for topic, key, _ in app.producer.sent]
+    assert topics == [("p.clearance.determinations", b"S1:001001001000"),
+                      ("p.clearance.dismissal-candidates", b"S1:001001001000")]
+    assert b"S1" in runtime.table
+    assert value(metrics, "clearance_events_consumed_total", type="record.upserted") == 1
+    assert value(metrics, "clearance_determinations_emitted_total", flow="los_angeles", county=LA,
+                 determination="Eligible for Dismissal") == 1
+
+
+async def test_outputs_go_to_the_partition_kafkas_default_partitioner_picks() -> None:
+    runtime, app, _ = make_runtime()
+    raw = event("S1", conviction("001001001000", "11359 HS", "20100101"), conviction("002001001000", "11357 HS",
+                                                                                  "20110101"))
+    await runtime.handle(b"S1", raw, "p.court.record-changes", 2, 10)
+    assert set(app.producer.partitions) == {None}  # partition counts unknown: the producer picks
+    runtime._output_partitions = {"p.clearance.determinations": 7, "p.clearance.dismissal-candidates": 5}
+    await runtime.handle(b"S2", event("S2", conviction("001001001000", "11359 HS", "20100101"),
+                                      conviction("002001001000", "11357 HS", "20110101")),
+                         "p.court.record-changes", 2, 11)
+    picked = list(zip(app.producer.sent, app.producer.partitions, strict=True))[len(app.producer.sent) // 2:]
+    assert len(picked) >= 3
+    for (topic, key, _), partition in picked:
+        count = 7 if topic == "p.clearance.determinations" else 5
+        assert partition == (aiokafka_murmur2(key) & 0x7FFFFFFF) % count
+
+
+async def test_a_redelivered_offset_resends_the_same_bytes_and_changes_nothing() -> None:
+    runtime, app, _ = make_runtime()
+    raw = event("S1", conviction("001001001000", "11359 HS", "20100101"))
+    await runtime.handle(b"S1", raw, "p.court.record-changes", 2, 10)
+    first, state = list(app.producer.sent), dict(runtime.table)
+    await runtime.handle(b"S1", raw, "p.court.record-changes", 2, 10)
+    assert app.producer.sent[len(first):] == first
+    assert runtime.table == state
+
+
+@pytest.mark.parametrize(
+    ("key", "raw", "kind"),
+    [
+        (b"S1", b"{oops", "not_json"),
+        (b"S2", event("S1"), "schema"),  # the key must be the subject id
+        (None, event("S1"), "schema"),
+        (b"S1", json.dumps({"schema": "record-change.v9"}).encode(), "unknown_type"),
+    ],
+)
+async def test_bad_input_is_dead_lettered_with_its_reason(key: bytes | None, raw: bytes, kind: str) -> None:
+    runtime, app, metrics = make_runtime()
+    await runtime.handle(key, raw, "p.court.record-changes", 1, 7)
+    [(topic, dlq_key, letter)] = app.producer.sent
+    assert (topic, dlq_key, letter["error_kind"]) == ("p.court.record-changes.dlq", key, kind)
+    assert letter["source"] == {"topic": "p.court.record-changes", "partition": 1, "offset": 7}
+    assert value(metrics, "clearance_invalid_events_total", kind=kind) == 1
+    assert runtime.table == {}
+
+
+async def test_a_failure_in_the_rules_is_dead_lettered_and_the_next_event_still_works(monkeypatch) -> None:
+    runtime, app, metrics = make_runtime()
+
+    def broken(*_: Any) -> Any:
+        raise RuntimeError("boom")
+
+    monkeypatch.setattr(runtime_module, "reclassify", broken)
+    await runtime.handle(b"S1", event("S1", conviction("001001001000", "11359 HS", "20100101")),
+                         "p.court.record-changes", 0, 1)
+    assert [letter["error_kind"] for _, _, letter in app.producer.sent] == ["processing"]
+    monkeypatch.undo()
+    await runtime.handle(b"S9", event("S9", conviction("001001001000", "11359 HS", "20100101", subject="S9")),
+                         "p.court.record-changes", 0, 2)
+    assert app.producer.sent[-1][0] == "p.clearance.dismissal-candidates"
+    assert value(metrics, "clearance_invalid_events_total", kind="processing") == 1
+
+
+async def test_gauges_follow_the_held_subjects_and_a_policy_change_is_applied_to_them() -> None:
+    runtime, app, metrics = make_runtime()
+    await runtime.handle(b"S1", event("S1", conviction("001001001000", "11359 HS", "20100101")),
+                         "p.court.record-changes", 0, 1)
+    await runtime.handle(b"S2", event("S2", conviction("001001001000", "11359 HS", "20100101", subject="S2"),
+                                      conviction("002001001000", "459 PC", "20150101", subject="S2", county="KERN")),
+                         "p.court.record-changes", 1, 1)
+    await runtime.housekeeping()
+    assert value(metrics, "clearance_subjects_in_state") == 2
+    assert value(metrics, "clearance_candidates", county=LA, determination="Eligible for Dismissal") == 1  # S1
+    assert value(metrics, "clearance_impact_subjects", county=LA, figure="no_conviction") == 1
+
+    # restarted with a lower dismissal age: both were born in 1980 (39 at compute-at). S2 becomes a candidate;
+    # S1 stays one, now for its age (the age rule comes before "only Prop 64"), so its candidate changes
+    runtime.configure(parse_policies({"counties": {LA: {"flow": "los_angeles", "compute_at": "2019-11-11",
+                                                        "individual_age": 39}}}))
+    sent_before = len(app.producer.sent)
+    runtime.on_rebalance_complete()
+    await runtime.housekeeping()
+    new = [(topic, msg["conviction_id"], msg.get("change"), msg["revision"]) for topic, _, msg in
+           app.producer.sent[sent_before:]]
+    assert new == [("p.clearance.determinations", "S1:001001001000", None, 2),
+                   ("p.clearance.dismissal-candidates", "S1:001001001000", "changed", 2),
+                   ("p.clearance.determinations", "S2:001001001000", None, 2),
+                   ("p.clearance.dismissal-candidates", "S2:001001001000", "added", 2)]
+    assert value(metrics, "clearance_candidates", county=LA, determination="Eligible for Dismissal") == 2
+    await runtime.housekeeping()  # nothing left to refresh
+    assert len(app.producer.sent) == sent_before + 4
+
+
+@dataclass
+class FakeKafka:
+    partitions: dict[str, int]
+
+    async def partitions_for(self, topic: str) -> set[int]:
+        if topic not in self.partitions:
+            raise KafkaTimeoutError()
+        return set(range(self.partitions[topic]))
+
+
+async def test_start_learns_the_output_partition_counts_and_tolerates_a_missing_topic() -> None:
+    runtime, app, _ = make_runtime()
+    kafka = FakeKafka({"p.changelog": 4, "p.clearance.determinations": 6})
+
+    async def no_op() -> None:
+        return None
+
+    app.producer.maybe_start = no_op  # type: ignore[attr-defined]
+    app.producer._ensure_producer = lambda: kafka  # type: ignore[attr-defined]
+    app.sensors = SimpleNamespace(remove=lambda sensor: None)  # type: ignore[attr-defined]
+    app.monitor = object()  # type: ignore[attr-defined]
+    changelog = SimpleNamespace(maybe_declare=no_op, get_topic_name=lambda: "p.changelog")
+    runtime.table = SimpleNamespace(changelog_topic=changelog)
+    await runtime.before_first_event()
+    assert runtime._output_partitions == {"p.clearance.determinations": 6}  # candidates: the producer picks
+    assert runtime._ready

@@ -1,0 +1,48 @@
+"""gogen's impact figures from one person's determinations (worker gauges and `clearance report`)."""
+
+from __future__ import annotations
+
+from streams.worker.impact import candidate_counts, county_report, subject_impact
+
+SUBJECT = {"convictions": 2, "felony_convictions": 1, "convictions_last_7_years": 1}
+
+
+def det(cid: str, determination: str, *, felony: bool, recent: bool, county: str = "KERN", status: str = "active",
+        code: str = "11359 HS") -> dict:
+    return {"conviction_id": cid, "county": county, "code_section": code, "determination": determination,
+            "reason": "r", "is_felony": felony, "in_last_7_years": recent, "status": status, "subject": SUBJECT}
+
+
+def test_all_convictions_dismissed_counts_in_every_figure() -> None:
+    dets = [det("a", "Eligible for Dismissal", felony=True, recent=False),
+            det("b", "Eligible for Dismissal", felony=False, recent=True, code="11357 HS")]
+    assert subject_impact(dets) == {"KERN": {"no_felony", "no_conviction", "no_conviction_last_7_years"}}
+    assert candidate_counts(dets) == {("KERN", "Eligible for Dismissal"): 2}
+
+
+def test_a_reduction_clears_the_felony_but_leaves_a_conviction() -> None:
+    dets = [det("a", "Eligible for Reduction", felony=True, recent=False),
+            det("b", "Eligible for Dismissal", felony=False, recent=True)]
+    assert subject_impact(dets) == {"KERN": {"no_felony", "no_conviction_last_7_years"}}
+
+
+def test_retracted_and_other_county_determinations_do_not_count_here() -> None:
+    dets = [det("a", "Eligible for Dismissal", felony=True, recent=False, status="retracted"),
+            det("b", "Eligible for Dismissal", felony=False, recent=True, county="KINGS")]
+    assert subject_impact(dets) == {"KINGS": {"no_conviction_last_7_years"}}
+    assert candidate_counts(dets) == {("KINGS", "Eligible for Dismissal"): 1}
+
+
+def test_county_report_sums_people_and_compares_with_dismissing_all_prop64() -> None:
+    report = county_report({
+        "S1": [det("a", "Hand Review", felony=True, recent=False),
+               det("b", "Eligible for Dismissal", felony=False, recent=True, code="11357 HS")],
+        "S2": [det("c", "Eligible for Dismissal", felony=True, recent=False)],
+    })
+    kern = report["KERN"]
+    assert kern["subjectsWithProp64ConvictionCountInCounty"] == 2
+    assert kern["prop64ConvictionsCountInCountyByCodeSection"] == {"11357": 1, "11358": 0, "11359": 2, "11360": 0}
+    assert (kern["prop64FelonyConvictionsCountInCounty"], kern["prop64NonFelonyConvictionsCountInCounty"]) == (2, 1)
+    assert kern["subjectsWithSomeReliefCount"] == 2
+    assert kern["reliefWithCurrentEligibilityChoices"]["CountSubjectsNoFelony"] == 1  # S2 only
+    assert kern["reliefWithDismissAllProp64"]["CountSubjectsNoFelony"] == 2
