@@ -12,8 +12,7 @@ import sys
 from collections.abc import Sequence
 
 from streams import __version__
-
-FLOW_CHOICES = ("configurable", "los_angeles", "sacramento", "san_joaquin", "contra_costa")
+from streams.rules.flows.registry import DEFAULT_FLOW, FLOW_NAMES, FLOWS
 
 
 def _handler(target: str):
@@ -42,11 +41,15 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--input-doj", required=True, help="DOJ file(s), comma-separated; each is processed on its own")
     p.add_argument("--county", required=True, help="STP_ORI_CNTY_NAME to evaluate, exact and case-sensitive")
     p.add_argument("--outputs", required=True, help="folder for the result files")
-    p.add_argument("--flow", choices=FLOW_CHOICES, default="configurable")
+    p.add_argument("--flow", choices=FLOW_NAMES, default=DEFAULT_FLOW,
+                   help="; ".join(f"{name}: {spec.summary}" for name, spec in FLOWS.items()))
     p.add_argument("--eligibility-options", help="BEAR/gogen options JSON (required by the configurable flow)")
     p.add_argument("--compute-at", help="YYYY-MM-DD date the rules are evaluated at (default: today, UTC)")
-    p.add_argument("--individual-age", type=int, default=50, help="Los Angeles flow: dismissal age (default 50)")
-    p.add_argument("--years-conviction-free", type=int, default=10, help="Los Angeles flow: years (default 10)")
+    la = FLOWS["los_angeles"].settings
+    p.add_argument("--individual-age", type=int,
+                   help=f"Los Angeles flow: dismissal age (default {la['individual_age']})")
+    p.add_argument("--years-conviction-free", type=int,
+                   help=f"Los Angeles flow: years (default {la['years_conviction_free']})")
     p.add_argument("--file-name-suffix", default="", help="appended to output file names as _SUFFIX")
     p.add_argument("--no-progress", action="store_true", help="no progress bar on stderr")
     p.set_defaults(run=_handler("streams.offline.run:run_cli"))

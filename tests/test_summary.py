@@ -8,7 +8,8 @@ from typing import Any
 from streams.doj.record import derive, fields_from_mapping
 from streams.gocompat.dates import ZERO_TIME
 from streams.rules.engine import classify_subject
-from streams.rules.flows import dismiss_all_prop64, make_flow
+from streams.rules.flows.registry import make_flow
+from streams.rules.flows.whatif import dismiss_all_prop64
 from streams.rules.subject import build_subject
 from streams.summary import (
     NO_CONVICTION,

@@ -105,3 +105,19 @@ def hours(delta: timedelta) -> float:
 def years_since(now: datetime, then: datetime) -> float:
     """gogen's ``now.Sub(then).Hours() / (24 * 365.25)`` including Go's saturation."""
     return hours(go_sub(now, then)) / (24 * 365.25)
+
+
+_YYYY_MM_DD = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
+
+
+def parse_day(text: str) -> datetime | None:
+    """``time.Parse("2006-01-02", text)`` (midnight UTC, naive), or ``None`` where Go returns an error.
+
+    The one reading of a compute-at date, for ``--compute-at`` and for a policies file's ``compute_at``.
+    """
+    if not _YYYY_MM_DD.fullmatch(text):
+        return None
+    try:
+        return datetime(int(text[0:4]), int(text[5:7]), int(text[8:10]))
+    except ValueError:
+        return None

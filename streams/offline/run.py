@@ -22,9 +22,7 @@ from __future__ import annotations
 
 import argparse
 import gc
-import json
 import os
-import re
 import sys
 import tempfile
 import time
@@ -46,7 +44,7 @@ from streams.doj.reader import (
     parse_row_text,
 )
 from streams.doj.record import derive
-from streams.errors import ClearanceError, DojParseError, InputError, OptionsError
+from streams.errors import ClearanceError, DojParseError, InputError
 from streams.gocompat.gocsv import ProjectionEncoder, all_go_form, encode_record, is_go_form
 from streams.offline.files import (
     OTHER,
@@ -58,6 +56,7 @@ from streams.offline.files import (
     write_summary,
 )
 from streams.offline.progress import ProgressBar, wants_progress
+from streams.offline.settings import ClassifySettings, settings_from_args
 from streams.offline.single_pass import (
     CONDENSED_POSITIONS,
     NO_DETERMINATION,
@@ -66,8 +65,6 @@ from streams.offline.single_pass import (
     SubjectResults,
     single_pass,
 )
-from streams.rules.flows import dismiss_all_prop64, make_flow
-from streams.rules.flows.base import Flow
 from streams.rules.info import possible_other_p64_charges
 from streams.rules.subject import Subject
 from streams.summary import (
@@ -78,34 +75,12 @@ from streams.summary import (
     total,
 )
 
-MISSING_REQUIRED = "missing required field: Run gogen --help for more info"
-INVALID_COMPUTE_AT = "invalid --compute-at date: Must be a valid date in the format YYYY-MM-DD"
 CHANGED_DURING_RUN = "the input file changed while it was being classified"
-
-_DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
 
 Progress = Callable[[int], None]
 
 # A file repeats the same few offense/comment pairs; the answer is a pure function of the pair.
 _possible_other = lru_cache(maxsize=1 << 16)(possible_other_p64_charges)
-
-
-@dataclass(frozen=True, slots=True)
-class ClassifySettings:
-    """What a run decides with: county, flow, the what-if flow of the summary and compute-at (naive UTC)."""
-
-    county: str
-    flow: Flow
-    compute_at: datetime
-
-    @property
-    def dismiss_all(self) -> Flow:
-        return dismiss_all_prop64(self.county)
-
-    def configured_sections(self, key: str) -> tuple[str, ...]:
-        """The configurable flow's ``dismiss``/``reduce`` sections (other flows have none)."""
-        baseline = self.flow.options.get("baselineEligibility") or {}
-        return tuple(baseline.get(key) or ())
 
 
 @dataclass(slots=True)
@@ -341,53 +316,6 @@ def _fail(outputs: str, suffix: str, errors: dict[str, tuple[str, str]]) -> int:
         message = errors[path][1]
         print(f"{path}: {message}" if path else message, file=sys.stderr)
     return 1
-
-
-def parse_compute_at(text: str | None, today: Callable[[], datetime]) -> datetime:
-    """``--compute-at`` like Go's ``time.Parse("2006-01-02")`` (UTC midnight); default: today (UTC)."""
-    if text is None:
-        now = today()
-        return datetime(now.year, now.month, now.day)
-    if not _DATE.fullmatch(text):
-        raise OptionsError(INVALID_COMPUTE_AT)
-    try:
-        return datetime(int(text[0:4]), int(text[5:7]), int(text[8:10]))
-    except ValueError as exc:
-        raise OptionsError(INVALID_COMPUTE_AT) from exc
-
-
-def _load_options(path: str) -> object:
-    try:
-        with open(path, encoding="utf-8") as handle:
-            text = handle.read()
-    except OSError as exc:
-        raise OptionsError(go_open_error(path, exc)) from exc
-    try:
-        return json.loads(text)
-    except json.JSONDecodeError as exc:
-        raise OptionsError(f"eligibility options are not valid JSON: {exc}") from exc
-
-
-def settings_from_args(
-    args: argparse.Namespace, today: Callable[[], datetime] = lambda: datetime.now(UTC)
-) -> ClassifySettings:
-    """Validate the CLI arguments in gogen's order; raises :class:`OptionsError` with gogen's messages."""
-    needs_options = args.flow == "configurable"
-    given = (args.outputs, args.input_doj, args.county, args.eligibility_options if needs_options else "-")
-    if not all(given):
-        raise OptionsError(MISSING_REQUIRED)
-    compute_at = parse_compute_at(args.compute_at, today)
-    options = _load_options(args.eligibility_options) if needs_options else None
-    if options is not None and not isinstance(options, dict):
-        raise OptionsError(f"eligibility options must be a JSON object, got {type(options).__name__}")
-    flow = make_flow(
-        args.flow,
-        args.county,
-        options=options,
-        individual_age=args.individual_age,
-        years_conviction_free=args.years_conviction_free,
-    )
-    return ClassifySettings(county=args.county, flow=flow, compute_at=compute_at)
 
 
 def run_cli(args: argparse.Namespace) -> int:

@@ -12,19 +12,16 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
 from itertools import repeat
-from typing import TYPE_CHECKING
 
 from streams.doj import columns as C
 from streams.doj.reader import ReadStats, iter_rows_and_texts
 from streams.gocompat.gocsv import ProjectionEncoder, all_go_form, encode_record
 from streams.offline.files import open_result_files
+from streams.offline.settings import ClassifySettings
 from streams.rules.engine import classify_subject
 from streams.rules.info import ELIGIBILITY_COLUMNS, empty_columns
 from streams.rules.subject import Subject
 from streams.summary import NOTHING, SummaryCounts, subject_counts
-
-if TYPE_CHECKING:
-    from streams.offline.run import ClassifySettings
 
 NO_DETERMINATION = "," * len(ELIGIBILITY_COLUMNS)
 NO_DETERMINATION_LINE = NO_DETERMINATION + "\n"

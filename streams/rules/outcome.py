@@ -6,7 +6,7 @@ compares enum members, never text.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from enum import StrEnum
 
 from streams.gocompat.gotext import go_trim_space
@@ -31,10 +31,16 @@ class Determination(StrEnum):
 
 @dataclass(frozen=True, slots=True)
 class Decision:
-    """A determination with its human-readable reason; the reason is trimmed like gogen's setters do."""
+    """A determination with its human-readable reason; the reason is trimmed like gogen's setters do.
+
+    ``rule`` names the rule of the flow's table that decided (``"default"`` when none applied): a reviewer goes
+    from an output row to its rule without grepping for the reason text. It is metadata, not part of the answer,
+    so two decisions with the same determination and reason are equal whichever rule gave them.
+    """
 
     determination: Determination
     reason: str
+    rule: str = field(default="", compare=False)
 
     def __post_init__(self) -> None:
         trimmed = go_trim_space(self.reason)

@@ -22,7 +22,9 @@ from pathlib import Path
 from typing import Any
 
 from streams.errors import OptionsError
-from streams.rules.flows import FLOW_NAMES, make_flow
+from streams.gocompat.dates import parse_day
+from streams.rules.flows.base import Flow
+from streams.rules.flows.registry import FLOW_NAMES, FLOWS
 
 
 @dataclass(frozen=True, slots=True)
@@ -34,7 +36,7 @@ class Policy:
     compute_at: date | None
     options: Mapping[str, Any]
     version: str
-    flow: Any
+    flow: Flow
 
     @property
     def policy_id(self) -> str:
@@ -78,14 +80,12 @@ def _parse_day(county: str, value: Any) -> date | None:
         return None
     if not isinstance(value, str):
         raise OptionsError(f"county {county!r}: compute_at must be a YYYY-MM-DD string")
-    try:
-        return date.fromisoformat(value) if len(value) == 10 else _bad_day(county)
-    except ValueError:
-        return _bad_day(county)
-
-
-def _bad_day(county: str) -> date:
-    raise OptionsError(f"county {county!r}: invalid compute_at date: Must be a valid date in the format YYYY-MM-DD")
+    day = parse_day(value)
+    if day is None:
+        raise OptionsError(
+            f"county {county!r}: invalid compute_at date: Must be a valid date in the format YYYY-MM-DD"
+        )
+    return day.date()
 
 
 def _int_option(county: str, spec: Mapping[str, Any], key: str, default: int) -> int:
@@ -96,26 +96,24 @@ def _int_option(county: str, spec: Mapping[str, Any], key: str, default: int) ->
 
 
 def build_policy(county: str, spec: Any) -> Policy:
+    """One county's entry: ``flow`` names a registered flow; its options are the entry's key named by the flow's
+    ``document`` (required) or its named ``settings`` (each optional, defaults from the flow)."""
     if not isinstance(spec, Mapping):
         raise OptionsError(f"county {county!r}: policy must be a JSON object")
     flow_name = spec.get("flow")
-    if flow_name not in FLOW_NAMES:
+    if flow_name not in FLOWS:
         raise OptionsError(f"county {county!r}: flow must be one of {', '.join(FLOW_NAMES)}, not {flow_name!r}")
+    flow_spec = FLOWS[flow_name]
     compute_at = _parse_day(county, spec.get("compute_at"))
-    options: dict[str, Any] = {}
-    if flow_name == "configurable":
-        if "eligibility_options" not in spec:
-            raise OptionsError(f"county {county!r}: the configurable flow needs eligibility_options")
-        options = {"eligibility_options": spec["eligibility_options"]}
-        flow = make_flow(flow_name, county, options=spec["eligibility_options"])
-    elif flow_name == "los_angeles":
-        options = {
-            "individual_age": _int_option(county, spec, "individual_age", 50),
-            "years_conviction_free": _int_option(county, spec, "years_conviction_free", 10),
-        }
-        flow = make_flow(flow_name, county, **options)
+    options: dict[str, Any]
+    if flow_spec.document:
+        if flow_spec.document not in spec:
+            raise OptionsError(f"county {county!r}: the {flow_name} flow needs {flow_spec.document}")
+        options = {flow_spec.document: spec[flow_spec.document]}
+        flow = flow_spec.build(county, spec[flow_spec.document])
     else:
-        flow = make_flow(flow_name, county)
+        options = {key: _int_option(county, spec, key, default) for key, default in flow_spec.settings.items()}
+        flow = flow_spec.build(county, options or None)
     normalised = {"county": county, "flow": flow_name, "compute_at": spec.get("compute_at"), **options}
     return Policy(county, flow_name, compute_at, options, _digest(normalised), flow)
 

@@ -20,8 +20,9 @@ from streams.errors import DojParseError, InputError, OptionsError
 from streams.gocompat.gocsv import encode_record
 from streams.offline import run as pipeline
 from streams.offline.files import result_paths
-from streams.offline.run import ClassifySettings, classify_file, parse_compute_at, run, settings_from_args
-from streams.rules.flows import make_flow
+from streams.offline.run import classify_file, run
+from streams.offline.settings import ClassifySettings, parse_compute_at, settings_from_args
+from streams.rules.flows.registry import make_flow
 from streams.rules.info import ELIGIBILITY_COLUMNS, POSSIBLE_OTHER_COLUMN
 from streams.rules.matchers import prop64_section
 
@@ -207,8 +208,8 @@ def _args(**overrides: object) -> argparse.Namespace:
         "flow": "configurable",
         "eligibility_options": None,
         "compute_at": "2020-07-01",
-        "individual_age": 50,
-        "years_conviction_free": 10,
+        "individual_age": None,
+        "years_conviction_free": None,
     }
     values.update(overrides)
     return argparse.Namespace(**values)

@@ -19,7 +19,8 @@ import pytest
 from streams.doj.record import Record
 from streams.gocompat.dates import NANOS_PER_DAY, ZERO_TIME
 from streams.rules.engine import classify_subject
-from streams.rules.flows import dismiss_all_prop64, make_flow
+from streams.rules.flows.registry import make_flow
+from streams.rules.flows.whatif import dismiss_all_prop64
 from streams.rules.matchers import is_prop64
 from streams.rules.outcome import Determination
 from streams.rules.subject import Subject, build_subject

@@ -9,7 +9,8 @@ import pytest
 
 from streams.gocompat.dates import ZERO_TIME
 from streams.rules.engine import classify_subject
-from streams.rules.flows import dismiss_all_prop64, make_flow
+from streams.rules.flows.registry import make_flow
+from streams.rules.flows.whatif import dismiss_all_prop64
 from streams.rules.info import ELIGIBILITY_COLUMNS, empty_columns, possible_other_p64_charges
 from streams.rules.subject import build_subject
 

@@ -12,7 +12,8 @@ from hypothesis import strategies as st
 from streams.doj.record import SEE_COMMENT, Record
 from streams.gocompat.dates import ZERO_TIME
 from streams.rules.engine import classify_subject, subject_for
-from streams.rules.flows import dismiss_all_prop64, dismiss_all_prop64_and_related, make_flow
+from streams.rules.flows.registry import make_flow
+from streams.rules.flows.whatif import dismiss_all_prop64
 from streams.rules.info import ELIGIBILITY_COLUMNS
 from streams.rules.matchers import is_prop64, is_related
 from streams.rules.subject import build_subject
@@ -42,7 +43,6 @@ FLOWS = [
     make_flow("san_joaquin", "SAN JOAQUIN"),
     make_flow("contra_costa", "CONTRA COSTA"),
     dismiss_all_prop64("X"),
-    dismiss_all_prop64_and_related("X"),
 ]
 
 dates = st.one_of(
@@ -105,7 +105,7 @@ def test_engine_decides_only_what_the_flow_evaluates(rows: list[Record], compute
             conviction = by_index[index]
             assert conviction.county == flow.county
             allowed = is_prop64(conviction.code_section) or (
-                flow.name in ("san_joaquin", "contra_costa", "dismiss_all_prop64_and_related")
+                flow.name in ("san_joaquin", "contra_costa")
                 and is_related(conviction.code_section)
             )
             assert allowed

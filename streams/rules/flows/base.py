@@ -8,7 +8,7 @@ predicate sees the subject, the conviction and compute-at, and is pure.
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from types import MappingProxyType
 from typing import Any, Protocol
@@ -45,9 +45,20 @@ class Flow(Protocol):
     def decide(self, subject: Subject, conviction: Conviction, compute_at: datetime) -> Decision: ...
 
 
+def _named(outcome: Outcome, rule: str) -> Outcome:
+    """``outcome`` with its decisions naming ``rule`` (bound once, when the table is built, not per decision)."""
+    if isinstance(outcome, Decision):
+        return replace(outcome, rule=rule)
+
+    def decide(conviction: Conviction) -> Decision:
+        return replace(outcome(conviction), rule=rule)
+
+    return decide
+
+
 @dataclass(frozen=True, slots=True)
 class Rule:
-    """One step of a flow: when ``applies`` holds, the flow answers ``outcome``.
+    """One step of a flow: when ``applies`` holds, the flow answers ``outcome``, whose ``rule`` is ``name``.
 
     ``outcome`` is a decision, or a function of the conviction when the reason quotes it.
     """
@@ -55,6 +66,12 @@ class Rule:
     name: str
     applies: Predicate
     outcome: Outcome
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "outcome", _named(self.outcome, self.name))
+
+
+DEFAULT_RULE = "default"
 
 
 @dataclass(frozen=True, slots=True, eq=False)
@@ -75,6 +92,9 @@ class RuleFlow:
     pilot_code_sections: bool = False
     options: Mapping[str, Any] = field(default_factory=lambda: MappingProxyType({}))
 
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "default", replace(self.default, rule=DEFAULT_RULE))
+
     def evaluates(self, subject: Subject, conviction: Conviction) -> bool:
         """Convictions of this county that are Prop 64 (or related, for flows that check related charges)."""
         if conviction.county != self.county:
@@ -83,19 +103,34 @@ class RuleFlow:
         return code.prop64_section is not None or (self.related and code.related_section is not None)
 
     def decide(self, subject: Subject, conviction: Conviction, compute_at: datetime) -> Decision:
-        """The first applicable rule's decision, else :attr:`default`. Pure: compute-at is the only clock."""
+        """The first applicable rule's decision, else :attr:`default`; ``Decision.rule`` names the rule that
+        decided. Pure: compute-at is the only clock."""
         for rule in self.rules:
             if rule.applies(subject, conviction, compute_at):
                 outcome = rule.outcome
                 return outcome if isinstance(outcome, Decision) else outcome(conviction)
         return self.default
 
-    def explain(self, subject: Subject, conviction: Conviction, compute_at: datetime) -> str:
-        """Name of the rule that decides (``"default"`` when none applies), for logs and debugging."""
-        for rule in self.rules:
-            if rule.applies(subject, conviction, compute_at):
-                return rule.name
-        return "default"
+
+Build = Callable[[str, Mapping[str, Any] | None], RuleFlow]
+
+
+@dataclass(frozen=True, slots=True)
+class FlowSpec:
+    """A flow as the registry, the CLI, the policies file and the offline settings know it.
+
+    ``build(county, options)`` makes the flow (raising :class:`OptionsError` for bad options). Its options come
+    in one of two shapes: ``document`` names the key (the policies file) and flag (``--eligibility-options``)
+    of a JSON options document the flow requires (the configurable flow's BEAR document); ``settings`` are
+    named whole-number options with their defaults (Los Angeles' age and years), each a policies key and a CLI
+    flag of the same name. A flow with neither takes no options.
+    """
+
+    name: str
+    summary: str
+    build: Build
+    document: str | None = None
+    settings: Mapping[str, int] = field(default_factory=lambda: MappingProxyType({}))
 
 
 def require_county(flow_name: str, expected: str, county: str) -> None:

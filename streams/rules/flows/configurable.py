@@ -11,7 +11,6 @@ There are no disqualifiers here: superstrikes, PC 290 and post-2016 dates only s
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
@@ -20,7 +19,7 @@ from typing import Any
 
 from streams.errors import OptionsError
 from streams.gocompat.dates import add_years
-from streams.rules.flows.base import Predicate, Rule, RuleFlow, is_misdemeanor
+from streams.rules.flows.base import FlowSpec, Predicate, Rule, RuleFlow, is_misdemeanor
 from streams.rules.matchers import SECTION_MATCHERS
 from streams.rules.outcome import NO_DECISION, Decision, Determination
 from streams.rules.subject import Conviction, Subject
@@ -140,13 +139,23 @@ def parse_options(document: Mapping[str, Any]) -> EligibilityOptions:
     return options
 
 
-def parse_options_json(text: str) -> EligibilityOptions:
-    """Parse and validate the text of an options file."""
-    try:
-        document = json.loads(text)
-    except json.JSONDecodeError as exc:
-        raise OptionsError(f"eligibility options are not valid JSON: {exc}") from exc
-    return parse_options(document)
+_DISMISS_ALL = "Dismiss all HS"
+
+
+def dismissal_reason(section: str) -> str:
+    """The reason of a baseline dismissal of ``section`` (the summary counts dismissals by section from it)."""
+    return f"{_DISMISS_ALL} {section} convictions"
+
+
+def is_baseline_dismissal(reason: str) -> bool:
+    """A dismissal by the baseline (a section's dismissal or a misdemeanour): gogen's summary counts every other
+    dismissal reason as "additional relief" (G:exporter/data_exporter.go, getDismissalsByAdditionalRelief)."""
+    return reason.startswith((_DISMISS_ALL, MISDEMEANOR.reason))
+
+
+def reduction_reason(section: str) -> str:
+    """The reason of a baseline reduction of ``section``."""
+    return f"Reduce all HS {section} convictions"
 
 
 def _matches(key: str) -> Predicate:
@@ -193,7 +202,7 @@ def _rules(options: EligibilityOptions) -> tuple[Rule, ...]:
     dismissal = Determination.DISMISSAL
     rules = [Rule("misdemeanor or infraction", is_misdemeanor, MISDEMEANOR)]
     rules += [
-        Rule(f"dismiss {key}", _matches(key), Decision(dismissal, f"Dismiss all HS {key} convictions"))
+        Rule(f"dismiss {key}", _matches(key), Decision(dismissal, dismissal_reason(key)))
         for key in options.dismiss
     ]
     if options.subject_under_21_at_conviction:
@@ -222,15 +231,17 @@ def _rules(options: EligibilityOptions) -> tuple[Rule, ...]:
         Rule(
             f"reduce {key}",
             _matches(key),
-            Decision(Determination.REDUCTION, f"Reduce all HS {key} convictions"),
+            Decision(Determination.REDUCTION, reduction_reason(key)),
         )
         for key in options.reduce
     ]
     return tuple(rules)
 
 
-def configurable_flow(county: str, options: Mapping[str, Any] | EligibilityOptions) -> RuleFlow:
+def configurable_flow(county: str, options: Mapping[str, Any] | EligibilityOptions | None) -> RuleFlow:
     """The configurable flow for ``county``; a felony no rule covers gets no determination (quirk 13)."""
+    if options is None:
+        raise OptionsError("the configurable flow needs eligibility options")
     parsed = options if isinstance(options, EligibilityOptions) else parse_options(options)
     return RuleFlow(
         name=NAME,
@@ -239,3 +250,11 @@ def configurable_flow(county: str, options: Mapping[str, Any] | EligibilityOptio
         default=NO_DECISION,
         options=MappingProxyType(parsed.to_json()),
     )
+
+
+FLOW = FlowSpec(
+    NAME,
+    "final gogen/BEAR, configured by an eligibility-options document",
+    configurable_flow,
+    document="eligibility_options",
+)

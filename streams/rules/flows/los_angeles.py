@@ -25,6 +25,7 @@ from typing import Any
 from streams.errors import OptionsError
 from streams.gocompat.dates import add_years, years_since
 from streams.rules.flows.base import (
+    FlowSpec,
     Predicate,
     Rule,
     RuleFlow,
@@ -37,9 +38,9 @@ from streams.rules.subject import Conviction, Subject
 
 NAME = "los_angeles"
 COUNTY = "LOS ANGELES"
-DEFAULT_INDIVIDUAL_AGE = 50
-DEFAULT_YEARS_CONVICTION_FREE = 10
-OPTION_KEYS = ("individual_age", "years_conviction_free")
+# The flow's two settings and LA's defaults (the only place they are written).
+SETTINGS: Mapping[str, int] = MappingProxyType({"individual_age": 50, "years_conviction_free": 10})
+OPTION_KEYS = tuple(SETTINGS)
 
 D = Determination
 
@@ -108,8 +109,8 @@ def _deceased(subject: Subject, conviction: Conviction, t: datetime) -> bool:
     return subject.is_deceased
 
 
-def _setting(options: Mapping[str, Any] | None, key: str, default: int) -> int:
-    value = default if options is None or key not in options else options[key]
+def _setting(options: Mapping[str, Any] | None, key: str) -> int:
+    value = SETTINGS[key] if options is None or key not in options else options[key]
     if isinstance(value, bool) or not isinstance(value, int):
         raise OptionsError(f"los_angeles option {key} must be a whole number, got {value!r}")
     if value < 0:
@@ -117,26 +118,16 @@ def _setting(options: Mapping[str, Any] | None, key: str, default: int) -> int:
     return value
 
 
-def los_angeles_flow(
-    county: str = COUNTY,
-    *,
-    individual_age: int = DEFAULT_INDIVIDUAL_AGE,
-    years_conviction_free: int = DEFAULT_YEARS_CONVICTION_FREE,
-    options: Mapping[str, Any] | None = None,
-) -> RuleFlow:
-    """The LA flow with its two settings (LA defaults 50 and 10).
-
-    ``options`` (e.g. from a policies document) may set ``individual_age`` and ``years_conviction_free``; it
-    overrides the keyword values.
-    """
+def los_angeles_flow(county: str = COUNTY, options: Mapping[str, Any] | None = None) -> RuleFlow:
+    """The LA flow; ``options`` may set ``individual_age`` and ``years_conviction_free`` (else :data:`SETTINGS`)."""
     require_county(NAME, COUNTY, county)
     unknown = sorted(str(key) for key in (options or {}) if key not in OPTION_KEYS)
     if unknown:
         raise OptionsError(
             f"unknown los_angeles option(s): {', '.join(unknown)} (known: {', '.join(OPTION_KEYS)})"
         )
-    age = _setting(options, "individual_age", individual_age)
-    years = _setting(options, "years_conviction_free", years_conviction_free)
+    age = _setting(options, "individual_age")
+    years = _setting(options, "years_conviction_free")
     rules = (
         Rule(
             "misdemeanor or infraction",
@@ -176,3 +167,6 @@ def los_angeles_flow(
         gang_combinations=True,
         options=MappingProxyType({"individual_age": age, "years_conviction_free": years}),
     )
+
+
+FLOW = FlowSpec(NAME, "Los Angeles pilot (2019-10-31)", los_angeles_flow, settings=SETTINGS)

@@ -15,6 +15,7 @@ from datetime import datetime
 from typing import Any
 
 from streams.rules.flows.base import (
+    FlowSpec,
     Rule,
     RuleFlow,
     has_several_convictions,
@@ -83,7 +84,7 @@ RULES: tuple[Rule, ...] = (
 )
 
 
-def pilot_flow(name: str, county: str, *, options: Mapping[str, Any] | None = None) -> RuleFlow:
+def pilot_flow(name: str, county: str, options: Mapping[str, Any] | None = None) -> RuleFlow:
     """The San Joaquin (``name="san_joaquin"``) or Contra Costa (``"contra_costa"``) flow (no options)."""
     expected = COUNTIES[name]
     require_county(name, expected, county)
@@ -98,13 +99,13 @@ def pilot_flow(name: str, county: str, *, options: Mapping[str, Any] | None = No
     )
 
 
-def san_joaquin_flow(
-    county: str = COUNTIES[SAN_JOAQUIN], *, options: Mapping[str, Any] | None = None
-) -> RuleFlow:
-    return pilot_flow(SAN_JOAQUIN, county, options=options)
+def san_joaquin_flow(county: str = COUNTIES[SAN_JOAQUIN], options: Mapping[str, Any] | None = None) -> RuleFlow:
+    return pilot_flow(SAN_JOAQUIN, county, options)
 
 
-def contra_costa_flow(
-    county: str = COUNTIES[CONTRA_COSTA], *, options: Mapping[str, Any] | None = None
-) -> RuleFlow:
-    return pilot_flow(CONTRA_COSTA, county, options=options)
+def contra_costa_flow(county: str = COUNTIES[CONTRA_COSTA], options: Mapping[str, Any] | None = None) -> RuleFlow:
+    return pilot_flow(CONTRA_COSTA, county, options)
+
+
+SAN_JOAQUIN_FLOW = FlowSpec(SAN_JOAQUIN, "San Joaquin pilot (2019)", san_joaquin_flow)
+CONTRA_COSTA_FLOW = FlowSpec(CONTRA_COSTA, "Contra Costa pilot (2019)", contra_costa_flow)

@@ -12,6 +12,7 @@ from typing import Any
 
 from streams.gocompat.dates import ZERO_TIME, years_since
 from streams.rules.flows.base import (
+    FlowSpec,
     Rule,
     RuleFlow,
     has_several_convictions,
@@ -43,7 +44,7 @@ def _several_and_crime_free_10(subject: Subject, conviction: Conviction, t: date
     return has_several_convictions(subject, conviction, t) and years_since_most_recent(subject, t) > 10
 
 
-def sacramento_flow(county: str = COUNTY, *, options: Mapping[str, Any] | None = None) -> RuleFlow:
+def sacramento_flow(county: str = COUNTY, options: Mapping[str, Any] | None = None) -> RuleFlow:
     """The Sacramento flow (no options)."""
     require_county(NAME, COUNTY, county)
     require_no_options(NAME, options)
@@ -74,3 +75,6 @@ def sacramento_flow(county: str = COUNTY, *, options: Mapping[str, Any] | None =
         default=Decision(D.REDUCTION, "Sentence not Completed"),
         pilot_code_sections=True,
     )
+
+
+FLOW = FlowSpec(NAME, "Sacramento pilot (2019)", sacramento_flow)

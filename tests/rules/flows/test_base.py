@@ -1,4 +1,4 @@
-"""Rule-table flows: the first applicable rule wins, else the default; ``explain`` names the rule."""
+"""Rule-table flows: the first applicable rule wins, else the default; the decision names the rule."""
 
 from __future__ import annotations
 
@@ -30,8 +30,10 @@ def test_first_applicable_rule_wins_and_default_otherwise(record) -> None:
     subject = build_subject("S", [record(0, "11357 HS", county="X"), record(1, "11358 HS", is_felony=False)])
     felony, misdemeanor = subject.convictions
     assert flow.decide(subject, felony, T) == FIRST
-    assert flow.explain(subject, felony, T) == "felony"
-    assert flow.decide(subject, misdemeanor, T) == Decision(Determination.MAYBE, "11358 HS")
+    assert flow.decide(subject, felony, T).rule == "felony"
+    quoted = flow.decide(subject, misdemeanor, T)
+    assert quoted == Decision(Determination.MAYBE, "11358 HS") and quoted.rule == "quote"
     empty = RuleFlow("t", "X", (Rule("felony", _felony, FIRST),), DEFAULT)
     assert empty.decide(subject, misdemeanor, T) == DEFAULT
-    assert empty.explain(subject, misdemeanor, T) == "default"
+    assert empty.decide(subject, misdemeanor, T).rule == "default"
+    assert DEFAULT.rule == ""  # the flow names its own copy; the table's decisions stay as written

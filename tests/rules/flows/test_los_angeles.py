@@ -9,7 +9,7 @@ import pytest
 from streams.errors import OptionsError
 from streams.gocompat.dates import ZERO_TIME
 from streams.rules.engine import classify_subject
-from streams.rules.flows import make_flow
+from streams.rules.flows.registry import make_flow
 from streams.rules.outcome import Decision, Determination
 from streams.rules.subject import build_subject
 
@@ -20,7 +20,7 @@ YOUNG_ADULT = datetime(1980, 1, 1)  # 40 at compute-at: neither "50 or older" no
 
 
 def decide(rows: list, index: int = 0, t: datetime = T, **settings: int) -> Decision:
-    flow = make_flow("los_angeles", LA, **settings)
+    flow = make_flow("los_angeles", LA, options=settings)
     subject = build_subject("S", rows)
     conviction = next(c for c in subject.convictions if c.index == index)
     return flow.decide(subject, conviction, t)
@@ -148,10 +148,10 @@ def test_settings_are_validated() -> None:
     with pytest.raises(OptionsError, match="LOS ANGELES"):
         make_flow("los_angeles", "ORANGE")
     with pytest.raises(OptionsError, match="individual_age must be a whole number"):
-        make_flow("los_angeles", LA, individual_age="50")  # type: ignore[arg-type]
+        make_flow("los_angeles", LA, options={"individual_age": "50"})
     with pytest.raises(OptionsError, match="must not be negative"):
-        make_flow("los_angeles", LA, years_conviction_free=-1)
+        make_flow("los_angeles", LA, options={"years_conviction_free": -1})
     with pytest.raises(OptionsError, match="unknown los_angeles option"):
         make_flow("los_angeles", LA, options={"age": 50})
-    flow = make_flow("los_angeles", LA, options={"individual_age": 55}, individual_age=60)
+    flow = make_flow("los_angeles", LA, options={"individual_age": 55})
     assert dict(flow.options) == {"individual_age": 55, "years_conviction_free": 10}

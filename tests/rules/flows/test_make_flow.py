@@ -4,15 +4,11 @@ from __future__ import annotations
 
 import pytest
 
-from streams.cli import FLOW_CHOICES
 from streams.errors import OptionsError
-from streams.rules.flows import FLOW_NAMES, dismiss_all_prop64, make_flow, policy_fingerprint
+from streams.rules.flows.registry import make_flow, policy_fingerprint
+from streams.rules.flows.whatif import dismiss_all_prop64
 
 OPTIONS = {"baselineEligibility": {"dismiss": ["11357"], "reduce": ["11358"]}}
-
-
-def test_flow_names_match_the_cli() -> None:
-    assert FLOW_NAMES == FLOW_CHOICES
 
 
 @pytest.mark.parametrize(
@@ -44,6 +40,6 @@ def test_fingerprint_names_the_policy() -> None:
     other = {"baselineEligibility": {"dismiss": ["11357", "11358"]}}
     assert policy_fingerprint(make_flow("configurable", "X", options=other)) != same
     assert policy_fingerprint(make_flow("los_angeles", "LOS ANGELES")) != policy_fingerprint(
-        make_flow("los_angeles", "LOS ANGELES", individual_age=45)
+        make_flow("los_angeles", "LOS ANGELES", options={"individual_age": 45})
     )
     assert policy_fingerprint(dismiss_all_prop64("X")) != policy_fingerprint(dismiss_all_prop64("Y"))

@@ -8,7 +8,7 @@ import pytest
 
 from streams.errors import OptionsError
 from streams.rules.engine import classify_subject
-from streams.rules.flows import make_flow
+from streams.rules.flows.registry import make_flow
 from streams.rules.outcome import Decision, Determination
 from streams.rules.subject import build_subject
 
