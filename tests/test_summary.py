@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 from datetime import datetime
+from functools import partial
 from typing import Any
 
-from streams.doj.record import derive, fields_from_mapping
+from factories import doj_row, laid_out
+
 from streams.gocompat.dates import ZERO_TIME
 from streams.rules.engine import classify_subject
 from streams.rules.flows.registry import make_flow
@@ -29,22 +31,12 @@ COMPUTE_AT = datetime(2020, 7, 1)
 OPTIONS = {"baselineEligibility": {"dismiss": ["11357"], "reduce": ["11359"]}, "additionalRelief": {}}
 
 
-def conviction(order: str, offense: str, date: str, *, county: str = COUNTY, felony: bool = True) -> dict[str, Any]:
-    return {
-        "SUBJECT_ID": "S",
-        "PRI_DOB": "19700101",
-        "STP_TYPE_DESCR": "COURT ACTION",
-        "STP_EVENT_DATE": date,
-        "STP_ORI_CNTY_NAME": county,
-        "CNT_ORDER": order,
-        "OFFENSE_DESCR": offense,
-        "DISP_DESCR": "CONVICTED-JAIL",
-        "CONV_STAT_DESCR": "FELONY" if felony else "MISDEMEANOR",
-    }
+# a felony conviction of person "S" (born 1970) in the county
+conviction = partial(doj_row, subject="S", dob="19700101", county=COUNTY)
 
 
 def subject(*rows: dict[str, Any]):  # type: ignore[no-untyped-def]
-    return build_subject("S", [derive(fields_from_mapping(row), index) for index, row in enumerate(rows)])
+    return build_subject("S", enumerate(map(laid_out, rows)))
 
 
 def counts_for(*rows: dict[str, Any]) -> SummaryCounts:
@@ -59,12 +51,12 @@ def test_one_subject_contribution() -> None:
     """Rows: a dismissed 11357 felony, a reduced 11359 felony, an 11358 felony nothing covers (no
     determination), an 11357 misdemeanor, a Prop 64 felony in another county and a burglary."""
     counts = counts_for(
-        conviction("001001001000", "11357 HS-POSSESS", "20150505"),
-        conviction("002001001000", "11359 HS-SALE", "20140404"),
-        conviction("003001001000", "11358 HS-CULTIVATE", "20100101"),
-        conviction("004001001000", "11357(C)HS-POSSESS", "20190101", felony=False),
-        conviction("005001001000", "11360 HS-TRANSPORT", "20120101", county="YOLO"),
-        conviction("006001001000", "459 PC-BURGLARY", "20180101"),
+        conviction(count_order="001001001000", offense="11357 HS-POSSESS", date="20150505"),
+        conviction(count_order="002001001000", offense="11359 HS-SALE", date="20140404"),
+        conviction(count_order="003001001000", offense="11358 HS-CULTIVATE", date="20100101"),
+        conviction(count_order="004001001000", offense="11357(C)HS-POSSESS", date="20190101", felony=False),
+        conviction(count_order="005001001000", offense="11360 HS-TRANSPORT", date="20120101", county="YOLO"),
+        conviction(count_order="006001001000", offense="459 PC-BURGLARY", date="20180101"),
     )
     assert counts.prop64_by_section_in_county == {"11357": 2, "11359": 1, "11358": 1}
     assert counts.prop64_felonies_in_county == 3
@@ -80,12 +72,12 @@ def test_one_subject_contribution() -> None:
 
 def test_relief_flags() -> None:
     person = subject(
-        conviction("001001001000", "11357 HS", "20150505"),
-        conviction("002001001000", "11358 HS", "20000101", felony=False),
+        conviction(count_order="001001001000", offense="11357 HS", date="20150505"),
+        conviction(count_order="002001001000", offense="11358 HS", date="20000101", felony=False),
     )
     infos = classify_subject(person, dismiss_all_prop64(COUNTY), COMPUTE_AT)
     assert relief_flags(person, infos, COMPUTE_AT) == {NO_FELONY: 1, NO_CONVICTION: 1, NO_CONVICTION_LAST_7_YEARS: 1}
-    only_old = subject(conviction("001001001000", "11357 HS", "20000101"))
+    only_old = subject(conviction(count_order="001001001000", offense="11357 HS", date="20000101"))
     infos = classify_subject(only_old, dismiss_all_prop64(COUNTY), COMPUTE_AT)
     # nothing in the last 7 years before compute-at: that figure needs at least one recent conviction
     assert relief_flags(only_old, infos, COMPUTE_AT) == {NO_FELONY: 1, NO_CONVICTION: 1}
@@ -93,15 +85,18 @@ def test_relief_flags() -> None:
 
 
 def test_last_7_years_uses_compute_at() -> None:
-    person = subject(conviction("001001001000", "11357 HS", "20130702"))
+    person = subject(conviction(count_order="001001001000", offense="11357 HS", date="20130702"))
     infos = classify_subject(person, dismiss_all_prop64(COUNTY), COMPUTE_AT)
     assert NO_CONVICTION_LAST_7_YEARS in relief_flags(person, infos, datetime(2020, 7, 1))
     assert NO_CONVICTION_LAST_7_YEARS not in relief_flags(person, infos, datetime(2020, 7, 2))
 
 
 def test_counts_add_subtract_and_total() -> None:
-    a = counts_for(conviction("001001001000", "11357 HS", "20150505"))
-    b = counts_for(conviction("001001001000", "11359 HS", "20100101"), conviction("002001001000", "187 PC", "2011"))
+    a = counts_for(conviction(count_order="001001001000", offense="11357 HS", date="20150505"))
+    b = counts_for(
+        conviction(count_order="001001001000", offense="11359 HS", date="20100101"),
+        conviction(count_order="002001001000", offense="187 PC", date="2011"),
+    )
     both = a + b
     assert both.prop64_by_section_in_county == {"11357": 1, "11359": 1}
     assert both.subjects_with_prop64_in_county == 2

@@ -1,7 +1,8 @@
 """One DOJ row reduced to the facts the rules need (spec §3.2), so a reader never has to hold 95 raw columns.
 
-A ``Record`` is built from the 95 fields of a file row, or from a mapping of DOJ column names (the ``record`` of a
-record-change event); both paths go through :func:`derive` so the offline and streaming engines see the same facts.
+A ``Record`` is derived from the 95 fields of a file row. A mapping of DOJ column names (the ``record`` of a
+record-change event) is first laid out as such fields (:func:`rule_values`, :func:`fields_from_rule_values`), so
+the offline and streaming engines see the same facts.
 """
 
 from __future__ import annotations
@@ -10,9 +11,26 @@ import re
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from operator import itemgetter
 
 from streams.doj import columns as C
-from streams.gocompat.dates import _DATE_CACHE, NANOS_PER_DAY, add_duration, parse_yyyymmdd, wrap_int64
+from streams.doj.columns import (
+    CNT_ORDER,
+    COMMENT_TEXT,
+    CONV_STAT_DESCR,
+    DISP_DESCR,
+    OFFENSE_DESCR,
+    OFFENSE_TOC,
+    OFN,
+    PRI_DOB,
+    SENT_LENGTH,
+    SENT_TIME_CODE,
+    STP_EVENT_DATE,
+    STP_ORI_CNTY_NAME,
+    STP_TYPE_DESCR,
+    SUBJECT_ID,
+)
+from streams.gocompat.dates import NANOS_PER_DAY, add_duration, cached_date, parse_yyyymmdd, wrap_int64
 from streams.gocompat.gotext import go_trim_space
 
 # SENT_TIME_CODE → nanoseconds (gogen: D = 24h, Y = 2012-03-04 minus 2011-03-04 = 366 days, M = Y/12 = 30.5 days).
@@ -90,9 +108,19 @@ def sentence_part_nanos(length: str, unit: str) -> int:
 # A file repeats a few thousand offense texts; the cache stops growing at _SECTION_CACHE_LIMIT entries.
 _SECTION_BY_OFFENSE: dict[str, str] = {}
 
+cached_code_section: Callable[[str], str | None] = _SECTION_BY_OFFENSE.get
+"""``cached_code_section(offense_descr)``: the code section :func:`code_section` derived for this OFFENSE_DESCR
+before, or ``None`` (never for an offense that defers to COMMENT_TEXT).
 
-def _code_section(offense_descr: str, comment_text: str) -> str:
+A dict look-up (no Python frame): the per-row paths try ``cached_code_section(offense_descr) or
+code_section(offense_descr, comment_text)``."""
+
+
+def code_section(offense_descr: str, comment_text: str) -> str:
     """:func:`code_section_of`, remembering the answer of an offense that does not defer to the comment."""
+    section = _SECTION_BY_OFFENSE.get(offense_descr)
+    if section is not None:
+        return section
     stripped = go_trim_space(offense_descr)
     if stripped in ("", SEE_COMMENT):
         return comment_text.split("-", 1)[0]
@@ -102,70 +130,57 @@ def _code_section(offense_descr: str, comment_text: str) -> str:
     return section
 
 
-def derive(
-    fields: Sequence[str],
-    index: int,
-    *,
-    _record: type[Record] = Record,
-    _cached_date: Callable[[str], datetime | None] = _DATE_CACHE.get,
-    _date: Callable[[str], datetime] = parse_yyyymmdd,
-    _cached_section: Callable[[str], str | None] = _SECTION_BY_OFFENSE.get,
-    _section: Callable[[str, str], str] = _code_section,
-    _units: frozenset[str] = frozenset(UNIT_NANOS),
-    _sentence: Callable[[str, str], int] = sentence_part_nanos,
-) -> Record:
+_UNITS = frozenset(UNIT_NANOS)
+
+
+def derive(fields: Sequence[str], index: int) -> Record:
     """Derive a record from the 95 fields of one row.
 
-    Called once per row of a million-row file: positions are literals checked against ``columns`` at import,
-    helpers and caches are bound as defaults, the cached dates and code sections are looked up inline and the
-    record is built positionally.
+    Called for every conviction of a million-row file: the cached dates and code sections are looked up inline
+    and the record is built positionally.
     """
-    offense_descr = fields[54]  # OFFENSE_DESCR
-    comment_text = fields[93]  # COMMENT_TEXT
-    conv_stat = fields[82]  # CONV_STAT_DESCR
-    step_type = fields[42]  # STP_TYPE_DESCR
-    dob = fields[14]  # PRI_DOB
-    event_date = fields[40]  # STP_EVENT_DATE
-    unit = fields[88]  # SENT_TIME_CODE
-    return _record(
+    offense_descr = fields[OFFENSE_DESCR]
+    comment_text = fields[COMMENT_TEXT]
+    conv_stat = fields[CONV_STAT_DESCR]
+    step_type = fields[STP_TYPE_DESCR]
+    dob = fields[PRI_DOB]
+    event_date = fields[STP_EVENT_DATE]
+    unit = fields[SENT_TIME_CODE]
+    return Record(
         index,
-        fields[2],  # SUBJECT_ID
-        _cached_date(dob) or _date(dob),
-        fields[80].startswith("CONVICTED"),  # DISP_DESCR
-        _cached_section(offense_descr) or _section(offense_descr, comment_text),
-        _cached_date(event_date) or _date(event_date),
-        conv_stat == "FELONY" or (conv_stat == "" and fields[55] == "F"),  # OFFENSE_TOC
-        fields[48],  # STP_ORI_CNTY_NAME
+        fields[SUBJECT_ID],
+        cached_date(dob) or parse_yyyymmdd(dob),
+        fields[DISP_DESCR].startswith("CONVICTED"),
+        cached_code_section(offense_descr) or code_section(offense_descr, comment_text),
+        cached_date(event_date) or parse_yyyymmdd(event_date),
+        conv_stat == "FELONY" or (conv_stat == "" and fields[OFFENSE_TOC] == "F"),
+        fields[STP_ORI_CNTY_NAME],
         step_type,
-        fields[52],  # OFN
-        fields[50],  # CNT_ORDER
-        _sentence(fields[87], unit) if unit in _units else 0,  # SENT_LENGTH
+        fields[OFN],
+        fields[CNT_ORDER],
+        sentence_part_nanos(fields[SENT_LENGTH], unit) if unit in _UNITS else 0,
         step_type == "REGISTRATION" and offense_descr.startswith("290"),
         offense_descr,
         comment_text,
     )
 
 
-# derive() indexes rows by literal positions for speed; they must be the columns' real positions.
-assert (C.SUBJECT_ID, C.PRI_DOB, C.STP_EVENT_DATE, C.STP_TYPE_DESCR, C.STP_ORI_CNTY_NAME, C.CNT_ORDER, C.OFN) == (
-    2, 14, 40, 42, 48, 50, 52)
-assert (C.OFFENSE_DESCR, C.OFFENSE_TOC, C.DISP_DESCR, C.CONV_STAT_DESCR, C.SENT_LENGTH, C.SENT_TIME_CODE) == (
-    54, 55, 80, 82, 87, 88)
-assert C.COMMENT_TEXT == 93
-
-
-# The columns :func:`derive` reads: the only ones the rules can ever see. The streaming state keeps just these.
+# The columns :func:`derive` (and ``Subject.push``) reads: the only ones the rules can ever see. The streaming
+# state keeps just these.
 RULE_COLUMNS: tuple[str, ...] = (
     "SUBJECT_ID", "PRI_DOB", "STP_EVENT_DATE", "STP_TYPE_DESCR", "STP_ORI_CNTY_NAME", "CNT_ORDER", "OFN",
     "OFFENSE_DESCR", "OFFENSE_TOC", "DISP_DESCR", "CONV_STAT_DESCR", "SENT_LENGTH", "SENT_TIME_CODE", "COMMENT_TEXT",
 )
-_RULE_AT = tuple(C.INDEX[name] for name in RULE_COLUMNS)
-assert _RULE_AT == (2, 14, 40, 42, 48, 50, 52, 54, 55, 80, 82, 87, 88, 93)  # fields_from_rule_values spells them out
+# fields_from_rule_values spells the positions out, in this order
+assert tuple(C.INDEX[name] for name in RULE_COLUMNS) == (
+    SUBJECT_ID, PRI_DOB, STP_EVENT_DATE, STP_TYPE_DESCR, STP_ORI_CNTY_NAME, CNT_ORDER, OFN,
+    OFFENSE_DESCR, OFFENSE_TOC, DISP_DESCR, CONV_STAT_DESCR, SENT_LENGTH, SENT_TIME_CODE, COMMENT_TEXT,
+)
 _NO_FIELDS = [""] * C.NUM_COLUMNS
 
-
-def _text(value: object) -> str:
-    return value if isinstance(value, str) else str(value)
+row_rule_values: Callable[[Sequence[str]], tuple[str, ...]] = itemgetter(*(C.INDEX[name] for name in RULE_COLUMNS))
+"""``row_rule_values(fields)``: the rule columns of a 95-field row, in ``RULE_COLUMNS`` order (what
+:func:`fields_from_rule_values` lays out again): a subject that may be rebuilt keeps only these of its rows."""
 
 
 def rule_values(record: Mapping[str, object]) -> list[str]:
@@ -178,26 +193,10 @@ def rule_values(record: Mapping[str, object]) -> list[str]:
 
 
 def fields_from_rule_values(values: Sequence[str]) -> list[str]:
-    """Lay :func:`rule_values` out as the 95 fields :func:`derive` and ``Subject.push_fields`` read."""
+    """Lay :func:`rule_values` out as the 95 fields :func:`derive` and ``Subject.push`` read."""
     fields = _NO_FIELDS.copy()
     # one unpacking assignment: 5x faster than a loop over the positions, and raises unless there are 14 values
-    fields[2], fields[14], fields[40], fields[42], fields[48], fields[50], fields[52], fields[54], fields[55], \
-        fields[80], fields[82], fields[87], fields[88], fields[93] = values
+    fields[SUBJECT_ID], fields[PRI_DOB], fields[STP_EVENT_DATE], fields[STP_TYPE_DESCR], fields[STP_ORI_CNTY_NAME], \
+        fields[CNT_ORDER], fields[OFN], fields[OFFENSE_DESCR], fields[OFFENSE_TOC], fields[DISP_DESCR], \
+        fields[CONV_STAT_DESCR], fields[SENT_LENGTH], fields[SENT_TIME_CODE], fields[COMMENT_TEXT] = values
     return fields
-
-
-def fields_from_mapping(record: Mapping[str, object]) -> list[str]:
-    """Lay a column-name mapping out as 95 fields; absent columns are empty, unknown keys are ignored here."""
-    fields = [""] * C.NUM_COLUMNS
-    index = C.INDEX
-    for name, value in record.items():
-        pos = index.get(name)
-        if pos is not None and value is not None:
-            fields[pos] = _text(value)
-    return fields
-
-
-def derive_mapping(record: Mapping[str, object], index: int) -> Record:
-    """Derive a record from a mapping of DOJ column names (a record-change event's ``record``); only the rule
-    columns are looked up."""
-    return derive(fields_from_rule_values(rule_values(record)), index)

@@ -7,6 +7,7 @@ compare against it exactly as gogen does, so it is a real value here, never ``No
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from datetime import datetime, timedelta
 
 ZERO_TIME = datetime(1, 1, 1)
@@ -21,6 +22,11 @@ MAX_DURATION = timedelta(microseconds=_INT64_MAX // 1000)
 
 _DATE_CACHE: dict[str, datetime] = {}
 _YYYYMMDD = re.compile(r"[0-9]{8}")
+
+cached_date: Callable[[str], datetime | None] = _DATE_CACHE.get
+"""``cached_date(text)``: what :func:`parse_yyyymmdd` answered for ``text`` before, or ``None``.
+
+A dict look-up (no Python frame): the per-row paths try ``cached_date(text) or parse_yyyymmdd(text)``."""
 
 
 def parse_yyyymmdd(text: str) -> datetime:

@@ -4,7 +4,7 @@ Each input file is processed on its own. When every person's rows are consecutiv
 is a single pass (:mod:`streams.offline.single_pass`); otherwise it takes two passes, so that no row's raw
 columns stay in memory:
 
-1. Read every row (Go's CSV rules), derive its :class:`~streams.doj.record.Record` and push it into the
+1. Read every row (Go's CSV rules) and push its fields into the
    file-local subject of its SUBJECT_ID; write the row's condensed columns, already Go-encoded, to a spool
    file; note the rare "Possible Other P64 Charges" values.
 2. Classify every subject with the chosen flow and with the "dismiss all Prop 64" what-if, add its summary
@@ -43,7 +43,6 @@ from streams.doj.reader import (
     iter_text_chunks,
     parse_row_text,
 )
-from streams.doj.record import derive
 from streams.errors import ClearanceError, DojParseError, InputError
 from streams.gocompat.gocsv import ProjectionEncoder, all_go_form, encode_record, is_go_form
 from streams.offline.files import (
@@ -101,16 +100,18 @@ def _first_pass(
     subjects: dict[str, Subject] = {}
     possible_other: dict[int, str] = {}
     pilot = settings.flow.pilot_code_sections
+    # rows are kept only where a subject may have to be rebuilt under the other code-section rule
+    keep_rows = settings.dismiss_all.pilot_code_sections != pilot
     encode_condensed = ProjectionEncoder(CONDENSED_POSITIONS, PERSON_COLUMNS).encode_many
-    comment_at, offense_at = C.COMMENT_TEXT, C.OFFENSE_DESCR
+    comment_at, offense_at, id_at = C.COMMENT_TEXT, C.OFFENSE_DESCR, C.SUBJECT_ID
     index = 0
     for rows in iter_row_chunks(path, progress, stats):
         for fields in rows:
-            record = derive(fields, index)
-            subject = subjects.get(record.subject_id)
+            subject_id = fields[id_at]
+            subject = subjects.get(subject_id)
             if subject is None:
-                subject = subjects[record.subject_id] = Subject(record.subject_id, pilot_code_sections=pilot)
-            subject.push(record)
+                subject = subjects[subject_id] = Subject(subject_id, pilot_code_sections=pilot, keep_rows=keep_rows)
+            subject.push(fields, index)
             comment = fields[comment_at]
             if comment:
                 other = _possible_other(fields[offense_at], comment)

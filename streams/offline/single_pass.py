@@ -86,10 +86,9 @@ def single_pass(
     """Write All_Results, All_Results_Condensed and Prop64_Results to ``targets`` (in that order); returns the
     people's summary contributions. Raises :class:`NotConsecutive` (the targets then hold partial output)."""
     pilot = settings.flow.pilot_code_sections
-    # Records are kept only where a subject may have to be rebuilt under the other code-section rule.
-    lean = settings.dismiss_all.pilot_code_sections == pilot
+    # Rows are kept only where a subject may have to be rebuilt under the other code-section rule.
+    keep_rows = settings.dismiss_all.pilot_code_sections != pilot
     id_at = C.SUBJECT_ID
-    push: Callable[[Sequence[str], int], None]
     encode_condensed = ProjectionEncoder(CONDENSED_POSITIONS, PERSON_COLUMNS).encode_many
     results = SubjectResults(settings, "\n")
     suffixes, determined = results.suffixes, results.determined
@@ -140,10 +139,9 @@ def single_pass(
                     subject_id = fields[id_at]
                     if subject_id in finished:
                         raise NotConsecutive(subject_id)
-                    subject = Subject(subject_id, pilot_code_sections=pilot)
-                    push = subject.push_fields if lean else subject.push_row
+                    subject = Subject(subject_id, pilot_code_sections=pilot, keep_rows=keep_rows)
                     subject_start = index
-                push(fields, index)
+                subject.push(fields, index)  # type: ignore[union-attr]
                 comment = fields[comment_at]
                 if comment:
                     other = possible_other_of(fields[offense_at], comment)

@@ -15,21 +15,42 @@ Deliberate differences from gogen (the rules are the same):
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 
+from streams.doj.columns import (
+    CNT_ORDER,
+    COMMENT_TEXT,
+    DISP_DESCR,
+    OFFENSE_DESCR,
+    OFN,
+    PRI_DOB,
+    SENT_LENGTH,
+    SENT_TIME_CODE,
+    STP_TYPE_DESCR,
+    SUBJECT_ID,
+)
 from streams.doj.record import (
-    _SECTION_BY_OFFENSE,
+    RULE_COLUMNS,
     SEE_COMMENT,
     UNIT_NANOS,
     Record,
-    _code_section,
+    cached_code_section,
     derive,
+    fields_from_rule_values,
+    row_rule_values,
     sentence_part_nanos,
 )
-from streams.gocompat.dates import _DATE_CACHE, ZERO_TIME, add_duration, add_years, parse_yyyymmdd
+from streams.doj.record import code_section as final_code_section
+from streams.gocompat.dates import ZERO_TIME, add_duration, add_years, cached_date, parse_yyyymmdd
 from streams.rules.matchers import PROP64_SECTIONS, CodeFacts, code_facts
+
+# One row to push: its index (position among the file's data rows, the key of its results) and its 95 fields.
+Row = tuple[int, Sequence[str]]
+_UNITS = frozenset(UNIT_NANOS)
+# where a kept row's offense and comment are among its rule values
+_KEPT_OFFENSE, _KEPT_COMMENT = RULE_COLUMNS.index("OFFENSE_DESCR"), RULE_COLUMNS.index("COMMENT_TEXT")
 
 
 def pilot_code_section(offense_descr: str, comment_text: str) -> str:
@@ -59,7 +80,6 @@ class Conviction:
     sentence_end_date: datetime
     has_prop64_charge_in_cycle: bool
     code: CodeFacts = field(repr=False)
-    record: Record = field(repr=False)
 
     @property
     def prop64_section(self) -> str | None:
@@ -159,12 +179,18 @@ def _compute_facts(convictions: list[Conviction]) -> SubjectFacts:
 
 
 class Subject:
-    """One person's rows in push order. Mutable while building; read through :attr:`facts` and the helpers."""
+    """One person's rows in push order. Mutable while building; read through :attr:`facts` and the helpers.
+
+    ``keep_rows``: keep the pushed rows, so that :meth:`rebuilt` (and :meth:`differs_under_pilot_rule`) can
+    see the subject under the other code-section rule; without it a subject holds only its convictions. Of a
+    row only its index and rule columns are kept (``row_rule_values``): all that :meth:`push` reads, at a
+    fraction of the memory of 95 fields when a whole file's subjects are held.
+    """
 
     __slots__ = (
         "_facts",
-        "_no_records",
         "_prop64_cycles",
+        "_rows",
         "_seen",
         "_started",
         "case_numbers",
@@ -174,119 +200,68 @@ class Subject:
         "is_deceased",
         "pc290_registration",
         "pilot_code_sections",
-        "records",
     )
 
-    def __init__(self, subject_id: str = "", *, pilot_code_sections: bool = False) -> None:
+    def __init__(self, subject_id: str = "", *, pilot_code_sections: bool = False, keep_rows: bool = False) -> None:
         self.id = subject_id
         self.dob = ZERO_TIME
         self.convictions: list[Conviction] = []
-        self.records: list[Record] = []
         self.is_deceased = False
         self.pc290_registration = False
         self.case_numbers: dict[str, dict[str, None]] = {}
         self.pilot_code_sections = pilot_code_sections
+        self._rows: list[tuple[int, tuple[str, ...]]] | None = [] if keep_rows else None
         self._seen: set[str] = set()
         self._prop64_cycles: set[str] = set()
         self._started = False
-        self._no_records = False
         self._facts: SubjectFacts | None = None
 
-    def push(self, record: Record) -> None:
-        """Add the next row of this person (spec §4 steps 1-7, in gogen's order)."""
+    def push(self, fields: Sequence[str], index: int) -> None:
+        """Add the next row of this person (spec §4 steps 1-7, in gogen's order): its 95 fields, and ``index``,
+        its position among the file's data rows (the key of its conviction's results).
+
+        The offline classifier's path for a million rows: each fact is derived only where it is used, a
+        :class:`Record` only for a new conviction.
+        """
         self._facts = None
+        rows = self._rows
+        if rows is not None:
+            rows.append((index, row_rule_values(fields)))
         if not self._started:
             self._started = True
             if not self.id:
-                self.id = record.subject_id
-            self.dob = record.dob
-        self.records.append(record)
-        code_section = record.code_section
+                self.id = fields[SUBJECT_ID]
+            dob = fields[PRI_DOB]
+            self.dob = cached_date(dob) or parse_yyyymmdd(dob)
+        offense_descr = fields[OFFENSE_DESCR]
         if self.pilot_code_sections:
-            code_section = pilot_code_section(record.offense_descr, record.comment_text)
-        count_order = record.count_order
+            code_section = pilot_code_section(offense_descr, fields[COMMENT_TEXT])
+        else:
+            code_section = cached_code_section(offense_descr) or final_code_section(
+                offense_descr, fields[COMMENT_TEXT]
+            )
+        count_order = fields[CNT_ORDER]
         is_new = False
-        if record.was_convicted:
+        if fields[DISP_DESCR].startswith("CONVICTED"):
             if count_order in self._seen:
                 last = self.convictions[-1]  # gogen assumes sentence rows follow their conviction (quirk 9)
-                last.sentence_end_date = add_duration(last.sentence_end_date, record.sentence_part_nanos)
+                unit = fields[SENT_TIME_CODE]
+                nanos = sentence_part_nanos(fields[SENT_LENGTH], unit) if unit in _UNITS else 0
+                last.sentence_end_date = add_duration(last.sentence_end_date, nanos)
             else:
                 is_new = True
-        row_type = record.type
+        row_type = fields[STP_TYPE_DESCR]
         if row_type == "DECEASED":
             self.is_deceased = True
-        elif row_type == "COURT ACTION" and record.ofn != "":
-            self.case_numbers.setdefault(count_order[0:6], {})[record.ofn] = None
-        if record.is_pc290_registration:
+        elif row_type == "COURT ACTION" and fields[OFN] != "":
+            self.case_numbers.setdefault(count_order[0:6], {})[fields[OFN]] = None
+        if row_type == "REGISTRATION" and offense_descr.startswith("290"):
             self.pc290_registration = True
         code = code_facts(code_section)
         cycle = count_order[0:3]
         if is_new:
             self._seen.add(count_order)
-            self.convictions.append(self._conviction(record, code_section, code, cycle))
-        if code.prop64_section is not None and cycle not in self._prop64_cycles:
-            self._prop64_cycles.add(cycle)
-            for conviction in self.convictions:
-                if conviction.count_order[0:3] == cycle:
-                    conviction.has_prop64_charge_in_cycle = True
-
-    def push_row(self, fields: Sequence[str], index: int) -> None:
-        """``push(derive(fields, index))``: the row's record is kept, so :meth:`rebuilt` stays possible."""
-        self.push(derive(fields, index))
-
-    def push_fields(
-        self,
-        fields: Sequence[str],
-        index: int,
-        *,
-        _derive: Callable[[Sequence[str], int], Record] = derive,
-        _cached_date: Callable[[str], datetime | None] = _DATE_CACHE.get,
-        _date: Callable[[str], datetime] = parse_yyyymmdd,
-        _cached_section: Callable[[str], str | None] = _SECTION_BY_OFFENSE.get,
-        _section: Callable[[str, str], str] = _code_section,
-        _units: frozenset[str] = frozenset(UNIT_NANOS),
-        _facts_of: Callable[[str], CodeFacts] = code_facts,
-    ) -> None:
-        """``push(derive(fields, index))`` without keeping the row's record (so :meth:`rebuilt` is not
-        possible): each fact is derived only where it is used, a :class:`Record` only for a new conviction.
-
-        The offline classifier's path for a million rows; it must stay step for step what :meth:`push` does.
-        """
-        self._facts = None
-        self._no_records = True
-        if not self._started:
-            self._started = True
-            if not self.id:
-                self.id = fields[2]  # SUBJECT_ID
-            dob = fields[14]  # PRI_DOB
-            self.dob = _cached_date(dob) or _date(dob)
-        offense_descr = fields[54]  # OFFENSE_DESCR
-        if self.pilot_code_sections:
-            code_section = pilot_code_section(offense_descr, fields[93])  # COMMENT_TEXT
-        else:
-            code_section = _cached_section(offense_descr) or _section(offense_descr, fields[93])
-        count_order = fields[50]  # CNT_ORDER
-        is_new = False
-        if fields[80].startswith("CONVICTED"):  # DISP_DESCR
-            if count_order in self._seen:
-                last = self.convictions[-1]
-                unit = fields[88]  # SENT_TIME_CODE
-                nanos = sentence_part_nanos(fields[87], unit) if unit in _units else 0  # SENT_LENGTH
-                last.sentence_end_date = add_duration(last.sentence_end_date, nanos)
-            else:
-                is_new = True
-        row_type = fields[42]  # STP_TYPE_DESCR
-        if row_type == "DECEASED":
-            self.is_deceased = True
-        elif row_type == "COURT ACTION" and fields[52] != "":  # OFN
-            self.case_numbers.setdefault(count_order[0:6], {})[fields[52]] = None
-        if row_type == "REGISTRATION" and offense_descr.startswith("290"):
-            self.pc290_registration = True
-        code = _facts_of(code_section)
-        cycle = count_order[0:3]
-        if is_new:
-            self._seen.add(count_order)
-            self.convictions.append(self._conviction(_derive(fields, index), code_section, code, cycle))
+            self.convictions.append(self._conviction(derive(fields, index), code_section, code, cycle))
         if code.prop64_section is not None and cycle not in self._prop64_cycles:
             self._prop64_cycles.add(cycle)
             for conviction in self.convictions:
@@ -307,7 +282,6 @@ class Subject:
             sentence_end_date=record.sentence_end_date,
             has_prop64_charge_in_cycle=cycle in self._prop64_cycles,
             code=code,
-            record=record,
         )
 
     @property
@@ -319,35 +293,9 @@ class Subject:
         return facts
 
     @property
-    def number_of_convictions(self) -> int:
-        return len(self.convictions)
-
-    @property
-    def most_recent_conviction_date(self) -> datetime:
-        """Latest disposition date of any conviction; the zero date when there is none."""
-        return self.facts.most_recent_conviction_date
-
-    @property
-    def superstrike_code_sections(self) -> tuple[str, ...]:
-        return self.facts.superstrike_code_sections
-
-    @property
-    def pc290_code_sections(self) -> tuple[str, ...]:
-        return self.facts.pc290_code_sections
-
-    @property
-    def prop64_counts(self) -> dict[str, int]:
-        """Convictions per canonical Prop 64 section (all four keys present)."""
-        return self.facts.prop64_counts
-
-    @property
     def only_prop64(self) -> bool:
         """Every conviction is a Prop 64 charge (true without convictions, as gogen compares counts)."""
         return self.facts.prop64_total == len(self.convictions)
-
-    @property
-    def number_of_felonies(self) -> int:
-        return self.facts.number_of_felonies
 
     def older_than(self, years: int, t: datetime) -> bool:
         """``dob + years <= t`` with Go's ``AddDate`` (a zero DOB is always "older", quirk 4)."""
@@ -361,37 +309,35 @@ class Subject:
         """OFNs of COURT ACTION rows sharing the conviction's CNT_ORDER[0:6], joined like gogen's column."""
         return "; ".join(self.case_numbers.get(conviction.count_order[0:6], ()))
 
-    def convictions_in_county(self, county: str) -> int:
-        return sum(1 for conviction in self.convictions if conviction.county == county)
-
     def number_of_convictions_in_last_7_years(self, compute_at: datetime) -> int:
         """Convictions disposed after compute-at minus 7 years (compute-at, not the wall clock)."""
         return sum(1 for conviction in self.convictions if conviction.occurred_in_last_7_years(compute_at))
 
     def differs_under_pilot_rule(self) -> bool:
         """Whether any pushed row gets another code section under the pilot rule than under the final one."""
-        self._check_records()
         return any(
-            record.code_section != pilot_code_section(record.offense_descr, record.comment_text)
-            for record in self.records
+            final_code_section(values[_KEPT_OFFENSE], values[_KEPT_COMMENT])
+            != pilot_code_section(values[_KEPT_OFFENSE], values[_KEPT_COMMENT])
+            for _, values in self._kept_rows()
         )
 
     def rebuilt(self, *, pilot_code_sections: bool) -> Subject:
         """The same rows pushed again into a subject using the requested code-section rule."""
-        self._check_records()
-        return build_subject(self.id, self.records, pilot_code_sections=pilot_code_sections)
+        rows = [(index, fields_from_rule_values(values)) for index, values in self._kept_rows()]
+        return build_subject(self.id, rows, pilot_code_sections=pilot_code_sections)
 
-
-    def _check_records(self) -> None:
-        if self._no_records:
-            raise ValueError("rows added with push_fields() keep no records: the subject cannot be rebuilt")
+    def _kept_rows(self) -> list[tuple[int, tuple[str, ...]]]:
+        rows = self._rows
+        if rows is None:
+            raise ValueError("a subject built without keep_rows keeps no rows: it cannot be rebuilt")
+        return rows
 
 
 def build_subject(
-    subject_id: str, records: Iterable[Record], *, pilot_code_sections: bool = False
+    subject_id: str, rows: Iterable[Row], *, pilot_code_sections: bool = False, keep_rows: bool = True
 ) -> Subject:
-    """Push ``records`` (one person's rows, in file order) into a new subject."""
-    subject = Subject(subject_id, pilot_code_sections=pilot_code_sections)
-    for record in records:
-        subject.push(record)
+    """Push ``rows`` (one person's ``(index, fields)`` rows, in file order) into a new subject."""
+    subject = Subject(subject_id, pilot_code_sections=pilot_code_sections, keep_rows=keep_rows)
+    for index, fields in rows:
+        subject.push(fields, index)
     return subject

@@ -20,7 +20,7 @@ from streams.events.codec import Retract, Upsert
 from streams.events.model import RETRACTED
 from streams.rules.engine import classify_subject
 from streams.rules.info import EligibilityInfo, possible_other_p64_charges
-from streams.rules.subject import Subject
+from streams.rules.subject import Subject, build_subject
 from streams.worker.policies import Policies, Policy
 from streams.worker.state import Emitted, SubjectState
 
@@ -60,13 +60,9 @@ def _rows(state: SubjectState) -> list[list[str]]:
 
 
 def _subject(subject_id: str, rows: list[list[str]], keep_records: bool) -> Subject:
-    """Build the subject the way the offline classifier does: ``push_fields`` derives only what the rules use;
-    full records are kept only when a pilot flow may need the subject rebuilt under its code-section rule."""
-    subject = Subject(subject_id)
-    push = subject.push_row if keep_records else subject.push_fields
-    for index, fields in enumerate(rows):
-        push(fields, index)
-    return subject
+    """Build the subject the way the offline classifier does; its rows are kept only when a pilot flow may need
+    the subject rebuilt under its code-section rule."""
+    return build_subject(subject_id, enumerate(rows), keep_rows=keep_records)
 
 
 def _subject_counts(subject: Subject, compute_at: datetime) -> dict[str, int]:

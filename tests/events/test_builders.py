@@ -8,10 +8,11 @@ from datetime import UTC, date, datetime
 from typing import Any
 
 import pytest
+from factories import fields
 
 from streams import RULESET_VERSION
-from streams.doj.columns import COLUMNS, INDEX, NUM_COLUMNS
-from streams.doj.record import derive, derive_mapping
+from streams.doj.columns import COLUMNS
+from streams.doj.record import derive, fields_from_rule_values, rule_values
 from streams.errors import EventError
 from streams.events import (
     DETERMINATIONS,
@@ -52,17 +53,11 @@ FACTS: dict[str, Any] = {
 SUBJECT = {"felony_convictions": 1, "convictions": 2, "convictions_last_7_years": 1}
 
 
-def _row(**columns: str) -> list[str]:
-    fields = [""] * NUM_COLUMNS
-    for name, value in columns.items():
-        fields[INDEX[name]] = value
-    return fields
-
-
 ROWS = [
     (
         7,
-        _row(
+        fields(
+            fill="",
             SUBJECT_ID="100200300",
             PRI_NAME="SKYWALKER,LUKE",
             PRI_DOB="19700101",
@@ -81,7 +76,8 @@ ROWS = [
     ),
     (
         8,
-        _row(
+        fields(
+            fill="",
             SUBJECT_ID="100200300",
             STP_EVENT_DATE="20150612",
             CNT_ORDER="001001001000",
@@ -144,11 +140,11 @@ def test_replayed_records_leave_out_empty_fields_without_changing_the_derived_re
         emitted_at="2024-05-01T16:30:05Z",
     )
     decoded = decode_record_change(encode(event))
-    for (index, fields), change in zip(ROWS, decoded.changes, strict=True):
+    for (index, row), change in zip(ROWS, decoded.changes, strict=True):
         assert isinstance(change, Upsert)
         assert "" not in change.record.values()
-        assert list(change.record) == [name for name, value in zip(COLUMNS, fields, strict=True) if value]
-        assert derive_mapping(change.record, index) == derive(fields, index)
+        assert list(change.record) == [name for name, value in zip(COLUMNS, row, strict=True) if value]
+        assert derive(fields_from_rule_values(rule_values(change.record)), index) == derive(row, index)
 
 
 def test_replay_is_deterministic() -> None:

@@ -11,10 +11,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from factories import doj_row, laid_out
 
 from streams.cli import main
 from streams.doj.columns import COLUMNS
-from streams.doj.record import fields_from_mapping
 from streams.gocompat.gocsv import encode_record
 
 COUNTY = "SACRAMENTO"
@@ -32,20 +32,11 @@ OPTIONS = {
 
 
 def court(subject: str, dob: str, order: str, offense: str, date: str, **extra: str) -> dict[str, str]:
-    row = {
-        "SUBJECT_ID": subject,
-        "PRI_NAME": "FAKE,PERSON",
-        "PRI_DOB": dob,
-        "STP_TYPE_DESCR": "COURT ACTION",
-        "STP_EVENT_DATE": date,
-        "STP_ORI_CNTY_NAME": COUNTY,
-        "CNT_ORDER": order,
-        "OFFENSE_DESCR": offense,
-        "DISP_DESCR": "CONVICTED-JAIL",
-        "CONV_STAT_DESCR": "FELONY",
-    }
-    row.update(extra)
-    return row
+    """The table's columns in its order: a felony conviction in the county (``factories.doj_row``)."""
+    return doj_row(
+        subject=subject, name="FAKE,PERSON", dob=dob, date=date, county=COUNTY, count_order=order, offense=offense,
+        **extra,
+    )
 
 
 # Compute-at 2020-07-01; the last-7-years window starts after 2013-07-01.
@@ -122,7 +113,7 @@ DETERMINED_ROWS = [0, 1, 3, 7, 8, 9, 10, 13, 17, 18]
 
 def doj_file(path: Path, rows: list[dict[str, str]], *, header: bool = True) -> str:
     lines = [encode_record(COLUMNS)] if header else []
-    lines += [encode_record(fields_from_mapping(row)) for row in rows]
+    lines += [encode_record(laid_out(row)) for row in rows]
     path.write_text("\n".join(lines) + "\n", encoding="utf-8")
     return str(path)
 

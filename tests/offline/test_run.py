@@ -7,9 +7,11 @@ import argparse
 import io
 import json
 from datetime import datetime
+from functools import partial
 from pathlib import Path
 
 import pytest
+from factories import fields
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -35,27 +37,8 @@ SETTINGS = ClassifySettings(COUNTY, make_flow("configurable", COUNTY, options=OP
 WIDTH = C.NUM_COLUMNS + len(ELIGIBILITY_COLUMNS)
 
 
-def fields(**columns: str) -> list[str]:
-    row = [""] * C.NUM_COLUMNS
-    for name, value in columns.items():
-        row[C.INDEX[name]] = value
-    return row
-
-
-def conviction(subject: str, order: str, offense: str, **extra: str) -> list[str]:
-    values = {
-        "SUBJECT_ID": subject,
-        "PRI_DOB": "19800101",
-        "STP_TYPE_DESCR": "COURT ACTION",
-        "STP_EVENT_DATE": "20150101",
-        "STP_ORI_CNTY_NAME": COUNTY,
-        "CNT_ORDER": order,
-        "OFFENSE_DESCR": offense,
-        "DISP_DESCR": "CONVICTED-JAIL",
-        "CONV_STAT_DESCR": "FELONY",
-    }
-    values.update(extra)
-    return fields(**values)
+# the 95 fields of a felony conviction (CNT_ORDER 001001001000) in the county on 2015-01-01
+conviction = partial(fields, county=COUNTY, date="20150101")
 
 
 def classify_rows(tmp_path: Path, text: str) -> tuple[list[str], list[str], list[str]]:
@@ -91,10 +74,10 @@ def records(path: str) -> list[str]:
 def test_rows_not_in_go_form_are_encoded_again(tmp_path: Path) -> None:
     """Needless quotes, a CRLF file, a quoted line break and a leading space are all written the way Go
     writes those fields, not copied."""
-    row = conviction("1", "001001001000", "11357 HS-POSSESS", PRI_NAME="DOE,JANE")
+    row = conviction(subject="1", offense="11357 HS-POSSESS", PRI_NAME="DOE,JANE")
     canonical = encode_record(row)
     needless = canonical.replace("11357 HS-POSSESS", '"11357 HS-POSSESS"')
-    spaced = encode_record(conviction("2", "001001001000", "459 PC", COMMENT_TEXT="a\nb"))
+    spaced = encode_record(conviction(subject="2", offense="459 PC", COMMENT_TEXT="a\nb"))
     unquoted_space = canonical.replace(",11357 HS-POSSESS,", ",11357 HS-POSSESS, x,", 1).replace(",,,", ",,", 1)
     assert len(list(iter_rows_of(tmp_path, unquoted_space))) == 1
     text = "\r\n".join([needless, spaced, unquoted_space]) + "\r\n"
@@ -111,7 +94,7 @@ def test_rows_not_in_go_form_are_encoded_again(tmp_path: Path) -> None:
 
 def test_a_plain_file_with_needless_quotes_is_written_as_go_writes_it(tmp_path: Path) -> None:
     """One line per row and LF endings (the single pass copies such rows when they are in Go's form)."""
-    rows = [conviction("1", "001001001000", "11357 HS-POSSESS"), conviction("2", "001001001000", "459 PC")]
+    rows = [conviction(subject="1", offense="11357 HS-POSSESS"), conviction(subject="2", offense="459 PC")]
     full, condensed, prop64 = classify_rows(tmp_path, encode_record(rows[0]) + "\n" + quoted(rows[1]) + "\n")
     assert [line[: len(encode_record(row)) + 1] for line, row in zip(full, rows, strict=True)] == [
         encode_record(row) + "," for row in rows
@@ -127,7 +110,7 @@ def iter_rows_of(tmp_path: Path, text: str) -> list[list[str]]:
 
 def test_possible_other_charges_on_rows_without_determination(tmp_path: Path) -> None:
     arrest = conviction(
-        "1", "001001001000", "11357(A) HS-POSSESS", DISP_DESCR="", COMMENT_TEXT="11357(C) HS-POSSESS"
+        subject="1", offense="11357(A) HS-POSSESS", DISP_DESCR="", COMMENT_TEXT="11357(C) HS-POSSESS"
     )
     full, condensed, prop64 = classify_rows(tmp_path, encode_record(arrest) + "\n")
     columns = [""] * len(ELIGIBILITY_COLUMNS)
@@ -139,7 +122,7 @@ def test_possible_other_charges_on_rows_without_determination(tmp_path: Path) ->
 
 def test_a_failing_second_pass_leaves_no_result_files(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     source = tmp_path / "doj.csv"
-    rows = [conviction("1", "001001001000", "11357 HS"), conviction("2", "001001001000", "11357 HS")]
+    rows = [conviction(subject="1", offense="11357 HS"), conviction(subject="2", offense="11357 HS")]
     source.write_text("".join(encode_record(row) + "\n" for row in (*rows, rows[0])))  # person 1 interleaved
     monkeypatch.setattr(pipeline, "iter_text_chunks", lambda *args, **kwargs: iter([[]]))
     paths = result_paths(str(tmp_path), 1, 1)
@@ -150,9 +133,9 @@ def test_a_failing_second_pass_leaves_no_result_files(tmp_path: Path, monkeypatc
 
 def test_interleaved_people_take_two_passes(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """A person seen again after another person's rows is classified over all its rows, like gogen."""
-    first = conviction("1", "001001001000", "11357 HS-POSSESS")
-    other = conviction("2", "001001001000", "11357 HS-POSSESS")
-    later = conviction("1", "002001001000", "187 PC-MURDER", STP_EVENT_DATE="20160101")
+    first = conviction(subject="1", offense="11357 HS-POSSESS")
+    other = conviction(subject="2", offense="11357 HS-POSSESS")
+    later = conviction(subject="1", count_order="002001001000", offense="187 PC-MURDER", STP_EVENT_DATE="20160101")
     calls: list[str] = []
     two_passes = pipeline._two_passes
     monkeypatch.setattr(pipeline, "_two_passes", lambda path, *a, **k: calls.append(path) or two_passes(path, *a, **k))
@@ -169,7 +152,7 @@ def test_interleaved_people_take_two_passes(tmp_path: Path, monkeypatch: pytest.
 
 
 def test_a_malformed_row_after_written_people_leaves_no_result_files(tmp_path: Path) -> None:
-    people = "".join(encode_record(conviction(str(n), "001001001000", "11357 HS")) + "\n" for n in range(5000))
+    people = "".join(encode_record(conviction(subject=str(n), offense="11357 HS")) + "\n" for n in range(5000))
     source = tmp_path / "doj.csv"
     source.write_text(people + 'a,b"c\n')
     paths = result_paths(str(tmp_path), 1, 1)
@@ -180,7 +163,7 @@ def test_a_malformed_row_after_written_people_leaves_no_result_files(tmp_path: P
 
 def test_run_writes_the_summary_or_the_errors(tmp_path: Path) -> None:
     source = tmp_path / "doj.csv"
-    source.write_text(encode_record(conviction("1", "001001001000", "11357 HS")) + "\n")
+    source.write_text(encode_record(conviction(subject="1", offense="11357 HS")) + "\n")
     now = datetime(2024, 5, 6, 7, 8, 9)
     assert run([str(source)], str(tmp_path / "a"), SETTINGS, clock=lambda: now) == 0
     summary = json.loads((tmp_path / "a" / "gogen.json").read_text())
@@ -273,7 +256,7 @@ def test_any_rows(tmp_path: Path, rows: list[tuple[dict[str, str], bool]], newli
     """Never crashes; one output row per input row in both full files; a determination only on a Prop 64
     conviction of the chosen county; the DOJ columns are the input row as Go writes it (also when the input
     quotes every field); the single pass writes what two passes write."""
-    raw = [fields(**row) for row, _ in rows]
+    raw = [fields(fill="", **row) for row, _ in rows]
     text = "".join(
         (quoted(row) if quote_all else encode_record(row)) + newline
         for row, (_, quote_all) in zip(raw, rows, strict=True)

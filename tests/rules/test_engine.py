@@ -15,9 +15,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from factories import numbered, parse_date
 
-from streams.doj.record import Record
-from streams.gocompat.dates import NANOS_PER_DAY, ZERO_TIME
 from streams.rules.engine import classify_subject
 from streams.rules.flows.registry import make_flow
 from streams.rules.flows.whatif import dismiss_all_prop64
@@ -39,57 +38,47 @@ FLOW_CASES = [case for case in CASES if case["flow"] in FLOW_OF_CASE]
 SUBJECT_CASES = [case for case in CASES if case["flow"] == "subject_aggregation"]
 
 
-def _date(text: str | None) -> datetime:
-    return ZERO_TIME if text is None else datetime.strptime(text, "%Y-%m-%d")
-
-
-def _record(
-    item: dict[str, Any], position: int, dob: datetime, subject_id: str, unique_count_order: bool
-) -> Record:
-    disposition = _date(item["disposition_date"])
+def _row(item: dict[str, Any], dob: datetime, subject_id: str, count_order: str) -> tuple[int, list[str]]:
+    """A case's conviction as a row; a sentence that makes the conviction's end date the case's end date (the
+    unit cases' end dates are set on the built subject: a case without one gets no sentence)."""
+    disposition = parse_date(item["disposition_date"])
     if "sentence_part_duration_days" in item:
-        part = item["sentence_part_duration_days"] * NANOS_PER_DAY
-    else:  # a part that makes the derived end date the case's end date
-        delta = _date(item["sentence_end_date"]) - disposition
-        part = ((delta.days * 86_400 + delta.seconds) * 1_000_000 + delta.microseconds) * 1000
-    count_order = item["count_order"]
-    if unique_count_order:
-        count_order = count_order[0:9] + f"{position:03d}"
+        sentence = (str(item["sentence_part_duration_days"]), "D")
+    elif item["sentence_end_date"] is not None:
+        sentence = (str((parse_date(item["sentence_end_date"]) - disposition).days), "D")
+    else:
+        sentence = ("", "")
     registration = item.get("is_pc290_registration", False)
-    return Record(
-        index=item["index"],
-        subject_id=subject_id,
+    return numbered(
+        item["index"],
+        subject=subject_id,
         dob=dob,
-        was_convicted=item["was_convicted"],
-        code_section=item["code_section"],
-        disposition_date=disposition,
-        is_felony=item["is_felony"],
+        convicted=item["was_convicted"],
+        offense=item["code_section"],
+        date=disposition,
+        felony=item["is_felony"],
         county=item["county"],
-        type="REGISTRATION" if registration else "COURT ACTION",
-        ofn="",
+        step="REGISTRATION" if registration else "COURT ACTION",
         count_order=count_order,
-        sentence_part_nanos=part,
-        is_pc290_registration=registration,
-        offense_descr=item["code_section"],
-        comment_text="",
+        sentence=sentence,
     )
 
 
 def unit_test_subject(case: dict[str, Any], *, pilot_code_sections: bool) -> Subject:
     """The subject gogen's unit test builds from rows with an empty SubjectID (see module docstring)."""
     items = case["convictions"]
-    dob = _date(case["person"]["dob"])
-    records = [_record(item, position, dob, "", True) for position, item in enumerate(items)]
-    subject = build_subject("", records, pilot_code_sections=pilot_code_sections)
-    item_of = {id(record): item for record, item in zip(records, items, strict=True)}
-    position_of = {id(record): position for position, record in enumerate(records)}
+    dob = parse_date(case["person"]["dob"])
+    rows = [
+        _row(item, dob, "", item["count_order"][0:9] + f"{position:03d}") for position, item in enumerate(items)
+    ]
+    subject = build_subject("", rows, pilot_code_sections=pilot_code_sections)
+    position_of = {item["index"]: position for position, item in enumerate(items)}
     for conviction in subject.convictions:
-        item = item_of[id(conviction.record)]
-        conviction.sentence_end_date = _date(item["sentence_end_date"])
-        later_rows = records[position_of[id(conviction.record)] :]
+        position = position_of[conviction.index]
+        conviction.sentence_end_date = parse_date(items[position]["sentence_end_date"])
         conviction.has_prop64_charge_in_cycle = any(
-            row.count_order[0:3] == conviction.count_order[0:3] and is_prop64(row.code_section)
-            for row in later_rows
+            item["count_order"][0:3] == conviction.count_order[0:3] and is_prop64(item["code_section"])
+            for item in items[position:]
         )
     subject.is_deceased = case["person"]["is_deceased"]
     # pc290_registration follows from the rows pushed (a REGISTRATION row sets it, as in gogen's PushRow); the
@@ -109,7 +98,7 @@ def _flow(case: dict[str, Any]):
 def test_worked_case(case: dict[str, Any]) -> None:
     flow = _flow(case)
     subject = unit_test_subject(case, pilot_code_sections=flow.pilot_code_sections)
-    infos = classify_subject(subject, flow, _date(case["compute_at"]))
+    infos = classify_subject(subject, flow, parse_date(case["compute_at"]))
     for expected in case["expected"]:
         info = infos[expected["index"]]
         assert (info.determination.value, info.reason) == (expected["determination"], expected["reason"])
@@ -123,46 +112,46 @@ def test_worked_case(case: dict[str, Any]) -> None:
 @pytest.mark.parametrize("case", SUBJECT_CASES, ids=[case["id"] for case in SUBJECT_CASES])
 def test_subject_aggregation_case(case: dict[str, Any]) -> None:
     items = case["convictions"]
-    dob = _date(case["person"]["dob"])
+    dob = parse_date(case["person"]["dob"])
     subject_id = case["person"]["subject_id"]
-    records = [_record(item, position, dob, subject_id, False) for position, item in enumerate(items)]
-    subject = build_subject(subject_id, records)
+    subject = build_subject(subject_id, [_row(item, dob, subject_id, item["count_order"]) for item in items])
     expected = case["expected_subject"]
-    positions = [records.index(conviction.record) for conviction in subject.convictions]
+    position_of = {item["index"]: position for position, item in enumerate(items)}
+    positions = [position_of[conviction.index] for conviction in subject.convictions]
     assert positions == expected["conviction_indices"]
     merged = [p for p, item in enumerate(items) if item["was_convicted"] and p not in positions]
     assert merged == expected["merged_rows"]
-    assert subject.convictions[positions.index(6)].sentence_end_date == _date(
+    assert subject.convictions[positions.index(6)].sentence_end_date == parse_date(
         expected["conviction_6_sentence_end_date"]
     )
     flags = {
         str(p): c.has_prop64_charge_in_cycle for p, c in zip(positions, subject.convictions, strict=True)
     }
     assert flags == expected["has_prop64_charge_in_cycle"]
-    assert subject.most_recent_conviction_date == _date(expected["most_recent_conviction_date"])
-    assert list(subject.superstrike_code_sections) == expected["superstrike_code_sections"]
-    assert list(subject.pc290_code_sections) == expected["pc290_code_sections"]
+    assert subject.facts.most_recent_conviction_date == parse_date(expected["most_recent_conviction_date"])
+    assert list(subject.facts.superstrike_code_sections) == expected["superstrike_code_sections"]
+    assert list(subject.facts.pc290_code_sections) == expected["pc290_code_sections"]
     assert subject.pc290_registration is expected["pc290_registration"]
     assert subject.id == subject_id and subject.dob == dob
 
 
-def test_infos_come_in_conviction_order_keyed_by_row_index(record) -> None:
+def test_infos_come_in_conviction_order_keyed_by_row_index() -> None:
     rows = [
-        record(7, "11360 HS", datetime(2001, 1, 1), county="X"),
-        record(3, "11357 HS", datetime(2002, 1, 1), county="X"),
-        record(5, "187 PC", datetime(2003, 1, 1), county="X"),
-        record(1, "11359 HS", datetime(2004, 1, 1), county="Y"),
+        numbered(7, "11360 HS", datetime(2001, 1, 1), county="X"),
+        numbered(3, "11357 HS", datetime(2002, 1, 1), county="X"),
+        numbered(5, "187 PC", datetime(2003, 1, 1), county="X"),
+        numbered(1, "11359 HS", datetime(2004, 1, 1), county="Y"),
     ]
     infos = classify_subject(build_subject("S1", rows), dismiss_all_prop64("X"), datetime(2020, 7, 1))
     assert list(infos) == [7, 3]
     assert all(info.determination is Determination.DISMISSAL for info in infos.values())
 
 
-def test_subject_wide_columns_span_every_county_and_code(record) -> None:
+def test_subject_wide_columns_span_every_county_and_code() -> None:
     rows = [
-        record(0, "11357 HS", datetime(2001, 1, 1), county="X", ofn="CASE-1", type="COURT ACTION"),
-        record(1, "187 PC", datetime(2003, 6, 1), county="Y"),
-        record(2, "11359 HS", datetime(2002, 1, 1), county="Y"),
+        numbered(0, "11357 HS", datetime(2001, 1, 1), county="X", ofn="CASE-1", step="COURT ACTION"),
+        numbered(1, "187 PC", datetime(2003, 6, 1), county="Y"),
+        numbered(2, "11359 HS", datetime(2002, 1, 1), county="Y"),
     ]
     info = classify_subject(build_subject("S1", rows), dismiss_all_prop64("X"), datetime(2020, 7, 1))[0]
     assert info.number_of_convictions_on_record == 3
@@ -172,25 +161,25 @@ def test_subject_wide_columns_span_every_county_and_code(record) -> None:
     assert info.columns("")[9] == "17.1"  # years since 2003-06-01, the most recent conviction (county Y)
 
 
-def test_compute_at_must_be_naive(record) -> None:
+def test_compute_at_must_be_naive() -> None:
     from datetime import UTC
 
-    subject = build_subject("S1", [record(0, "11357 HS", county="X")])
+    subject = build_subject("S1", [numbered(0, "11357 HS", county="X")])
     with pytest.raises(ValueError, match="naive"):
         classify_subject(subject, dismiss_all_prop64("X"), datetime(2020, 7, 1, tzinfo=UTC))
 
 
-def test_pilot_flows_see_pilot_code_sections(record) -> None:
+def test_pilot_flows_see_pilot_code_sections() -> None:
     """A blank OFFENSE_DESCR defers to the comment in the final gogen, not in the 2019 pilots (§3.2 note)."""
     rows = [
-        record(
+        numbered(
             0,
             "11357 HS",
             datetime(2001, 1, 1),
             county="SACRAMENTO",
-            offense_descr="",
-            comment_text="11357 HS-X",
-            is_felony=False,
+            offense="",
+            comment="11357 HS-X",
+            felony=False,
         ),
     ]
     subject = build_subject("S1", rows)
@@ -199,13 +188,13 @@ def test_pilot_flows_see_pilot_code_sections(record) -> None:
     exact = build_subject(
         "S1",
         [
-            record(
+            numbered(
                 0,
                 "11357 HS",
                 datetime(2001, 1, 1),
                 county="SACRAMENTO",
-                offense_descr="SEE COMMENT FOR CHARGE",
-                comment_text="11357 HS-X",
+                offense="SEE COMMENT FOR CHARGE",
+                comment="11357 HS-X",
             )
         ],
     )

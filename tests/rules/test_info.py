@@ -6,6 +6,7 @@ import json
 from datetime import datetime
 
 import pytest
+from factories import numbered
 
 from streams.gocompat.dates import ZERO_TIME
 from streams.rules.engine import classify_subject
@@ -24,10 +25,10 @@ def test_column_names_in_gogen_order() -> None:
     assert empty_columns("11357(A)") == [""] * 2 + ["11357(A)"] + [""] * 15
 
 
-def test_columns_of_a_plain_conviction(record) -> None:
+def test_columns_of_a_plain_conviction() -> None:
     rows = [
-        record(0, "11358 HS", datetime(2012, 3, 4), county="X", ofn="CASE 1", count_order="101001001000"),
-        record(1, "11358 HS", datetime(2012, 3, 4), county="X", ofn="CASE 2", was_convicted=False,
+        numbered(0, "11358 HS", datetime(2012, 3, 4), county="X", ofn="CASE 1", count_order="101001001000"),
+        numbered(1, "11358 HS", datetime(2012, 3, 4), county="X", ofn="CASE 2", convicted=False,
                count_order="101001002000"),
     ]  # fmt: skip
     info = classify_subject(build_subject("S", rows), dismiss_all_prop64("X"), COMPUTE_AT)[0]
@@ -37,49 +38,48 @@ def test_columns_of_a_plain_conviction(record) -> None:
     ]  # fmt: skip
 
 
-def test_columns_with_every_flag_set_and_zero_dates(record) -> None:
+def test_columns_with_every_flag_set_and_zero_dates() -> None:
     rows = [
-        record(0, "11357 HS", ZERO_TIME, county="X"),
-        record(1, "288 PC", ZERO_TIME, county="Y"),
-        record(2, "187 PC", ZERO_TIME, county="Y"),
-        record(3, "290 PC", datetime(2017, 1, 1), was_convicted=False, type="REGISTRATION",
-               is_pc290_registration=True),
-        record(4, "", was_convicted=False, type="DECEASED"),
+        numbered(0, "11357 HS", ZERO_TIME, county="X"),
+        numbered(1, "288 PC", ZERO_TIME, county="Y"),
+        numbered(2, "187 PC", ZERO_TIME, county="Y"),
+        numbered(3, "290 PC", datetime(2017, 1, 1), convicted=False, step="REGISTRATION"),
+        numbered(4, "", convicted=False, step="DECEASED"),
     ]  # fmt: skip
     columns = classify_subject(build_subject("S", rows), dismiss_all_prop64("X"), COMPUTE_AT)[0].columns("")
     assert columns[3:10] == ["N", "288 PC;187 PC", "288 PC", "Yes", "01/01/0001", "-1.0", "-1.0"]
     assert columns[15] == "Deceased"
 
 
-def test_occurred_after_flag_is_strictly_after_november_9_2016(record) -> None:
+def test_occurred_after_flag_is_strictly_after_november_9_2016() -> None:
     def flag(day: datetime) -> str:
-        subject = build_subject("S", [record(0, "11357 HS", day, county="X")])
+        subject = build_subject("S", [numbered(0, "11357 HS", day, county="X")])
         return classify_subject(subject, dismiss_all_prop64("X"), COMPUTE_AT)[0].columns("")[3]
 
     assert (flag(datetime(2016, 11, 9)), flag(datetime(2016, 11, 10))) == ("N", "Y")
 
 
-def test_years_are_rounded_like_go_percent_1f(record) -> None:
-    subject = build_subject("S", [record(0, "11357 HS", datetime(2020, 7, 2), county="X")])
+def test_years_are_rounded_like_go_percent_1f() -> None:
+    subject = build_subject("S", [numbered(0, "11357 HS", datetime(2020, 7, 2), county="X")])
     info = classify_subject(subject, dismiss_all_prop64("X"), COMPUTE_AT)[0]
     assert info.columns("")[8] == "-0.0"  # a future date: Go prints negative zero too
 
 
-def test_empty_determination_renders_empty(record) -> None:
+def test_empty_determination_renders_empty() -> None:
     flow = make_flow("configurable", "X", options={"baselineEligibility": {"dismiss": ["11357"]}})
-    subject = build_subject("S", [record(0, "11359 HS", county="X")])
+    subject = build_subject("S", [numbered(0, "11359 HS", county="X")])
     assert classify_subject(subject, flow, COMPUTE_AT)[0].columns("")[16:] == ["", ""]
 
 
-def test_facts_are_json_ready(record) -> None:
-    rows = [record(0, "11357 HS", datetime(2001, 2, 3), county="X"), record(1, "187 PC", ZERO_TIME)]
+def test_facts_are_json_ready() -> None:
+    rows = [numbered(0, "11357 HS", datetime(2001, 2, 3), county="X"), numbered(1, "187 PC", ZERO_TIME)]
     info = classify_subject(build_subject("S", rows), dismiss_all_prop64("X"), COMPUTE_AT)[0]
     facts = json.loads(json.dumps(info.facts()))
     assert facts["date_of_conviction"] == "2001-02-03"
     assert facts["superstrike_code_sections"] == ["187 PC"]
     assert facts["determination"] == "Eligible for Dismissal"
     assert facts["years_since_this_conviction"] == pytest.approx(19.4, abs=0.05)
-    zero = classify_subject(build_subject("S", [record(0, "11357 HS", ZERO_TIME, county="X")]),
+    zero = classify_subject(build_subject("S", [numbered(0, "11357 HS", ZERO_TIME, county="X")]),
                             dismiss_all_prop64("X"), COMPUTE_AT)[0].facts()  # fmt: skip
     assert zero["date_of_conviction"] is None and zero["years_since_this_conviction"] is None
 

@@ -6,10 +6,11 @@ from __future__ import annotations
 import json
 from datetime import datetime
 
+from factories import numbered
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from streams.doj.record import SEE_COMMENT, Record
+from streams.doj.record import SEE_COMMENT
 from streams.gocompat.dates import ZERO_TIME
 from streams.rules.engine import classify_subject, subject_for
 from streams.rules.flows.registry import make_flow
@@ -60,7 +61,7 @@ count_orders = st.one_of(
 
 
 @st.composite
-def histories(draw: st.DrawFn) -> list[Record]:
+def histories(draw: st.DrawFn) -> list[tuple[int, list[str]]]:
     size = draw(st.integers(min_value=0, max_value=12))
     dob = draw(dates)
     rows = []
@@ -68,24 +69,25 @@ def histories(draw: st.DrawFn) -> list[Record]:
         code = draw(codes)
         offense = draw(st.sampled_from([code + "-DESCR", "", SEE_COMMENT, " " + code]))
         rows.append(
-            Record(
-                index=index,
-                subject_id="S",
+            numbered(
+                index,
+                subject="S",
                 dob=dob,
-                was_convicted=draw(st.booleans()),
-                code_section=code,
-                disposition_date=draw(dates),
-                is_felony=draw(st.booleans()),
+                convicted=draw(st.booleans()),
+                date=draw(dates),
+                felony=draw(st.booleans()),
                 county=draw(st.sampled_from(COUNTIES)),
-                type=draw(
+                step=draw(
                     st.sampled_from(["COURT ACTION", "DECEASED", "REGISTRATION", "ARREST/DETAINED/CITED"])
                 ),
                 ofn=draw(st.sampled_from(["", "A1", "B 2"])),
                 count_order=draw(count_orders),
-                sentence_part_nanos=draw(st.integers(min_value=-(1 << 63), max_value=(1 << 63) - 1)),
-                is_pc290_registration=draw(st.booleans()),
-                offense_descr=offense,
-                comment_text=draw(st.sampled_from(["", code, "11357(A) HS-X"])),
+                sentence=(
+                    str(draw(st.integers(min_value=-(1 << 63), max_value=(1 << 63) - 1))),
+                    draw(st.sampled_from(["D", "M", "Y", ""])),
+                ),
+                offense=offense,
+                comment=draw(st.sampled_from(["", code, "11357(A) HS-X"])),
             )
         )
     return rows
@@ -93,7 +95,7 @@ def histories(draw: st.DrawFn) -> list[Record]:
 
 @settings(max_examples=300)
 @given(rows=histories(), compute_at=dates)
-def test_engine_decides_only_what_the_flow_evaluates(rows: list[Record], compute_at: datetime) -> None:
+def test_engine_decides_only_what_the_flow_evaluates(rows: list[tuple[int, list[str]]], compute_at: datetime) -> None:
     subject = build_subject("S", rows)
     for flow in FLOWS:
         infos = classify_subject(subject, flow, compute_at)
@@ -115,7 +117,7 @@ def test_engine_decides_only_what_the_flow_evaluates(rows: list[Record], compute
 
 @settings(max_examples=150)
 @given(rows=histories(), compute_at=dates)
-def test_decisions_are_pure(rows: list[Record], compute_at: datetime) -> None:
+def test_decisions_are_pure(rows: list[tuple[int, list[str]]], compute_at: datetime) -> None:
     subject = build_subject("S", rows)
     before = subject.facts
     for flow in FLOWS:

@@ -4,34 +4,29 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from streams.doj import columns as C
+from factories import fields
+
 from streams.doj.generate import generate
 from streams.events.builders import record_change_event
 from streams.events.codec import decode_record_change, encode
 from streams.tools.replay import subject_runs
 
 
-def _row(subject: str, filler: str = "") -> list[str]:
-    fields = [filler] * C.NUM_COLUMNS
-    fields[C.SUBJECT_ID] = subject
-    return fields
-
-
 def test_runs_follow_subjects_and_file_order() -> None:
-    rows = [_row("A"), _row("A"), _row("B"), _row("A")]
+    rows = [fields(fill="", subject=subject) for subject in "AABA"]
     runs = [(sid, [i for i, _ in run]) for sid, run in subject_runs(rows, 1000)]
     assert runs == [("A", [0, 1]), ("B", [2]), ("A", [3])]
 
 
 def test_runs_split_by_count() -> None:
-    runs = list(subject_runs([_row("A")] * 5, 2))
+    runs = list(subject_runs([fields(fill="", subject="A")] * 5, 2))
     assert [len(run) for _, run in runs] == [2, 2, 1]
     assert [run[0][0] for _, run in runs] == [0, 2, 4]
 
 
 def test_every_event_of_a_huge_subject_fits_the_worker_limit() -> None:
     # 3,000 short rows of one person: too many for one 1 MiB event however short the rows are
-    rows = [_row("BIG", "x") for _ in range(3000)]
+    rows = [fields(fill="x", subject="BIG") for _ in range(3000)]
     sizes = []
     for sid, run in subject_runs(rows, 5000):
         raw = encode(record_change_event(subject_id=sid, rows=run, file_digest="d" * 16, source_agency="T",

@@ -15,7 +15,7 @@ from typing import Any
 import pytest
 from aiokafka.errors import KafkaTimeoutError
 from aiokafka.partitioner import murmur2 as aiokafka_murmur2
-from doj_rows import LA, conviction
+from factories import LA, conviction
 from prometheus_client import CollectorRegistry
 
 import streams.worker.handler as runtime_module

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import orjson
 import pytest
-from doj_rows import LA, conviction, deceased, retract, upsert
+from factories import LA, conviction, deceased, retract, upsert
 
 from streams.doj import columns as C
 from streams.doj.generate import generate
@@ -153,7 +153,7 @@ def test_version_1_state_with_column_mappings_reads_as_version_2() -> None:
 
 
 def test_lean_subjects_classify_like_subjects_that_keep_their_records() -> None:
-    """Without pilot flows the worker builds subjects with push_fields; the answers are those of push()."""
+    """Without pilot flows the worker builds subjects that keep no rows; the answers are those of subjects that do."""
     statewide = load_policies(Path(__file__).parents[2] / "deploy" / "policies" / "statewide.json")
     assert not statewide.keeps_records
     keeping = load_policies(Path(__file__).parents[2] / "deploy" / "policies" / "statewide.json")

@@ -11,7 +11,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
-from doj_rows import LA, conviction, deceased
+from factories import LA, conviction, deceased
 from fixtures_worker import (
     classify_reference,
     classify_summaries,

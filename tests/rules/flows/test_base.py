@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from factories import numbered
+
 from streams.rules.flows.base import Rule, RuleFlow
 from streams.rules.outcome import Decision, Determination
 from streams.rules.subject import Conviction, Subject, build_subject
@@ -25,9 +27,9 @@ def _quote(conviction: Conviction) -> Decision:
     return Decision(Determination.MAYBE, f" {conviction.code_section} ")
 
 
-def test_first_applicable_rule_wins_and_default_otherwise(record) -> None:
+def test_first_applicable_rule_wins_and_default_otherwise() -> None:
     flow = RuleFlow("t", "X", (Rule("felony", _felony, FIRST), Rule("quote", _always, _quote)), DEFAULT)
-    subject = build_subject("S", [record(0, "11357 HS", county="X"), record(1, "11358 HS", is_felony=False)])
+    subject = build_subject("S", [numbered(0, "11357 HS", county="X"), numbered(1, "11358 HS", felony=False)])
     felony, misdemeanor = subject.convictions
     assert flow.decide(subject, felony, T) == FIRST
     assert flow.decide(subject, felony, T).rule == "felony"

@@ -6,6 +6,7 @@ from datetime import datetime
 from typing import Any
 
 import pytest
+from factories import numbered
 
 from streams.errors import OptionsError
 from streams.gocompat.dates import ZERO_TIME
@@ -132,26 +133,26 @@ def test_missing_fields_default_off_and_keys_fold_case_like_go() -> None:
     assert flow.options["additionalRelief"]["subjectAgeThreshold"] == 0
 
 
-def test_first_matching_rule_wins_in_gogens_order(record) -> None:
+def test_first_matching_rule_wins_in_gogens_order() -> None:
     options = {
         "baselineEligibility": {"dismiss": ["11358"], "reduce": ["11357", "11359", "11360"]},
         "additionalRelief": {"subjectUnder21AtConviction": True, "subjectHasOnlyProp64Charges": True},
     }
     young = datetime(1990, 1, 1)
-    misdemeanor = record(0, "11358 HS", datetime(2005, 1, 1), is_felony=False, dob=young)
+    misdemeanor = numbered(0, "11358 HS", datetime(2005, 1, 1), felony=False, dob=young)
     assert decide(options, [misdemeanor]) == Decision(D.DISMISSAL, "Misdemeanor or Infraction")
-    dismissed = record(0, "11358 HS", datetime(2005, 1, 1), dob=young)
+    dismissed = numbered(0, "11358 HS", datetime(2005, 1, 1), dob=young)
     assert decide(options, [dismissed]) == Decision(D.DISMISSAL, "Dismiss all HS 11358 convictions")
-    under_21 = record(0, "11359 HS", datetime(2005, 1, 1), dob=young)
+    under_21 = numbered(0, "11359 HS", datetime(2005, 1, 1), dob=young)
     assert decide(options, [under_21]) == Decision(D.DISMISSAL, "21 years or younger")
-    only_prop64 = record(0, "11359 HS", datetime(2015, 1, 1), dob=young)
+    only_prop64 = numbered(0, "11359 HS", datetime(2015, 1, 1), dob=young)
     assert decide(options, [only_prop64]) == Decision(D.DISMISSAL, "Only has 11357-60 charges")
-    other = record(1, "187 PC", datetime(2016, 1, 1), dob=young)
+    other = numbered(1, "187 PC", datetime(2016, 1, 1), dob=young)
     assert decide(options, [only_prop64, other]) == Decision(D.REDUCTION, "Reduce all HS 11359 convictions")
 
 
-def test_dismiss_list_order_decides_sections_with_two_statutes(record) -> None:
-    two = [record(0, "11360/11357 HS")]
+def test_dismiss_list_order_decides_sections_with_two_statutes() -> None:
+    two = [numbered(0, "11360/11357 HS")]
     assert decide({"baselineEligibility": {"dismiss": ["11357", "11360"]}}, two).reason == (
         "Dismiss all HS 11357 convictions"
     )
@@ -160,78 +161,78 @@ def test_dismiss_list_order_decides_sections_with_two_statutes(record) -> None:
     )
 
 
-def test_unconfigured_felony_gets_no_determination(record) -> None:
+def test_unconfigured_felony_gets_no_determination() -> None:
     """Quirk 13: neither dismissed nor reduced, and no relief applies."""
     options = {"baselineEligibility": {"dismiss": ["11357"], "reduce": ["11360"]}}
-    assert decide(options, [record(0, "11359 HS")]) == Decision(D.NONE, "")
+    assert decide(options, [numbered(0, "11359 HS")]) == Decision(D.NONE, "")
 
 
-def test_no_disqualifiers_in_the_final_flow(record) -> None:
+def test_no_disqualifiers_in_the_final_flow() -> None:
     """Superstrikes, PC 290 and post-2016 dates only show in columns (Count von Count, Castor Troy)."""
     rows = [
-        record(0, "11359 HS", datetime(2017, 2, 14)),
-        record(1, "220 PC", datetime(2000, 1, 1)),
-        record(2, "288 PC", datetime(2000, 1, 1)),
+        numbered(0, "11359 HS", datetime(2017, 2, 14)),
+        numbered(1, "220 PC", datetime(2000, 1, 1)),
+        numbered(2, "288 PC", datetime(2000, 1, 1)),
     ]
     assert decide({"baselineEligibility": {"reduce": ["11359"]}}, rows) == Decision(
         D.REDUCTION, "Reduce all HS 11359 convictions"
     )
 
 
-def test_age_threshold_is_inclusive_with_go_add_date(record) -> None:
+def test_age_threshold_is_inclusive_with_go_add_date() -> None:
     options = relief(subjectAgeThreshold=57)
     born = datetime(1963, 2, 28)
-    row = record(0, "11359 HS", dob=born)
+    row = numbered(0, "11359 HS", dob=born)
     assert decide(options, [row], t=datetime(2020, 2, 28)).reason == "57 years or older"
     assert decide(options, [row], t=datetime(2020, 2, 27)).reason == "Reduce all HS 11359 convictions"
-    leap = record(0, "11359 HS", dob=datetime(1964, 2, 29))  # + 57 years = 2021-03-01 in Go
+    leap = numbered(0, "11359 HS", dob=datetime(1964, 2, 29))  # + 57 years = 2021-03-01 in Go
     assert decide(options, [leap], t=datetime(2021, 2, 28)).reason == "Reduce all HS 11359 convictions"
     assert decide(options, [leap], t=datetime(2021, 3, 1)).reason == "57 years or older"
 
 
-def test_years_since_conviction_is_inclusive(record) -> None:
+def test_years_since_conviction_is_inclusive() -> None:
     options = relief(yearsSinceConvictionThreshold=5)
-    assert decide(options, [record(0, "11359 HS", datetime(2015, 7, 1))]).reason == (
+    assert decide(options, [numbered(0, "11359 HS", datetime(2015, 7, 1))]).reason == (
         "Conviction occurred 5 or more years ago"
     )
-    assert decide(options, [record(0, "11359 HS", datetime(2015, 7, 2))]).determination is D.REDUCTION
+    assert decide(options, [numbered(0, "11359 HS", datetime(2015, 7, 2))]).determination is D.REDUCTION
 
 
-def test_crime_free_is_strict_and_spans_every_conviction(record) -> None:
+def test_crime_free_is_strict_and_spans_every_conviction() -> None:
     options = relief(yearsCrimeFreeThreshold=5)
-    old = record(0, "11359 HS", datetime(2001, 1, 1))
-    assert decide(options, [old, record(1, "187 PC", datetime(2015, 7, 1))]).determination is D.REDUCTION
-    assert decide(options, [old, record(1, "187 PC", datetime(2015, 6, 30))]).reason == (
+    old = numbered(0, "11359 HS", datetime(2001, 1, 1))
+    assert decide(options, [old, numbered(1, "187 PC", datetime(2015, 7, 1))]).determination is D.REDUCTION
+    assert decide(options, [old, numbered(1, "187 PC", datetime(2015, 6, 30))]).reason == (
         "No convictions in the past 5 years"
     )
 
 
-def test_zero_dates(record) -> None:
+def test_zero_dates() -> None:
     """Quirk 4: a zero DOB is "old enough"; a zero disposition date is long ago and "under 21"."""
-    zero_dob = record(0, "11359 HS", dob=ZERO_TIME)
+    zero_dob = numbered(0, "11359 HS", dob=ZERO_TIME)
     assert decide(relief(subjectAgeThreshold=65), [zero_dob]).reason == "65 years or older"
     assert decide(relief(subjectUnder21AtConviction=True), [zero_dob]).determination is D.REDUCTION
-    zero_date = record(0, "11359 HS", ZERO_TIME)
+    zero_date = numbered(0, "11359 HS", ZERO_TIME)
     assert decide(relief(yearsSinceConvictionThreshold=15), [zero_date]).reason == (
         "Conviction occurred 15 or more years ago"
     )
     assert decide(relief(subjectUnder21AtConviction=True), [zero_date]).reason == "21 years or younger"
 
 
-def test_deceased_option(record) -> None:
-    rows = [record(0, "11359 HS"), record(1, "", was_convicted=False, type="DECEASED")]
+def test_deceased_option() -> None:
+    rows = [numbered(0, "11359 HS"), numbered(1, "", convicted=False, step="DECEASED")]
     assert decide(relief(subjectIsDeceased=True), rows).reason == "Individual is deceased"
     assert decide(relief(), rows).reason == "Reduce all HS 11359 convictions"
 
 
-def test_evaluates_prop64_convictions_of_the_exact_county(record) -> None:
+def test_evaluates_prop64_convictions_of_the_exact_county() -> None:
     flow = make_flow("configurable", "SAN JOAQUIN", options=ALL_DISMISS)
     subject = build_subject(
         "S",
         [
-            record(0, "11357 HS", county="SAN JOAQUIN"),
-            record(1, "11357 HS", county="San Joaquin"),
-            record(2, "148 PC", county="SAN JOAQUIN"),
+            numbered(0, "11357 HS", county="SAN JOAQUIN"),
+            numbered(1, "11357 HS", county="San Joaquin"),
+            numbered(2, "148 PC", county="SAN JOAQUIN"),
         ],
     )
     assert [flow.evaluates(subject, c) for c in subject.convictions] == [True, False, False]

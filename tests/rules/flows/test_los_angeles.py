@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 
 import pytest
+from factories import numbered
 
 from streams.errors import OptionsError
 from streams.gocompat.dates import ZERO_TIME
@@ -26,21 +27,21 @@ def decide(rows: list, index: int = 0, t: datetime = T, **settings: int) -> Deci
     return flow.decide(subject, conviction, t)
 
 
-def la(record, index: int, code: str, date: datetime, **facts):
+def la(index: int, code: str, date: datetime, **facts):
     facts.setdefault("county", LA)
     facts.setdefault("dob", YOUNG_ADULT)
-    return record(index, code, date, **facts)
+    return numbered(index, code, date, **facts)
 
 
-def test_effective_date_itself_counts_as_after(record) -> None:
-    assert decide([la(record, 0, "11358 HS", datetime(2016, 11, 9))]) == Decision(
+def test_effective_date_itself_counts_as_after() -> None:
+    assert decide([la(0, "11358 HS", datetime(2016, 11, 9))]) == Decision(
         D.NOT_ELIGIBLE, "Occurred after 11/09/2016"
     )
-    assert decide([la(record, 0, "11358 HS", datetime(2016, 11, 8))]).reason != "Occurred after 11/09/2016"
+    assert decide([la(0, "11358 HS", datetime(2016, 11, 8))]).reason != "Occurred after 11/09/2016"
 
 
-def test_misdemeanors_go_to_the_city_attorney_first(record) -> None:
-    row = la(record, 0, "11358 HS", datetime(2018, 1, 1), is_felony=False)
+def test_misdemeanors_go_to_the_city_attorney_first() -> None:
+    row = la(0, "11358 HS", datetime(2018, 1, 1), felony=False)
     assert decide([row]) == Decision(D.CITY_ATTORNEY, "Misdemeanor or Infraction")
 
 
@@ -53,93 +54,92 @@ def test_misdemeanors_go_to_the_city_attorney_first(record) -> None:
         ("66411357(A) HS", Decision(D.HAND_REVIEW, "Other 11357")),
     ],
 )
-def test_11357(record, code: str, expected: Decision) -> None:
-    assert decide([la(record, 0, code, datetime(2010, 1, 1))]) == expected
+def test_11357(code: str, expected: Decision) -> None:
+    assert decide([la(0, code, datetime(2010, 1, 1))]) == expected
 
 
-def test_only_combined_gang_superstrike_disqualifies_every_later_felony(record) -> None:
+def test_only_combined_gang_superstrike_disqualifies_every_later_felony() -> None:
     """Fixture Hannibal Lecter (quirk 10): the combination has no date, so "earliest" is the zero date."""
     rows = [
-        la(record, 0, "11358 HS", datetime(2005, 1, 1)),
-        la(record, 1, "136.1 PC", datetime(2010, 1, 1), count_order="201001001000"),
-        la(record, 2, "186.22(B)(4) PC", datetime(2010, 1, 1), count_order="201001002000"),
+        la(0, "11358 HS", datetime(2005, 1, 1)),
+        la(1, "136.1 PC", datetime(2010, 1, 1), count_order="201001001000"),
+        la(2, "186.22(B)(4) PC", datetime(2010, 1, 1), count_order="201001002000"),
     ]
     assert decide(rows) == Decision(D.NOT_ELIGIBLE, "PC 667(e)(2)(c)(iv)")
     infos = classify_subject(build_subject("S", rows), make_flow("los_angeles", LA), T)
     assert infos[0].superstrike_code_sections == ("136.1 PC + 186.22(B)(4) PC",)
 
 
-def test_superstrike_disqualifies_only_later_convictions(record) -> None:
+def test_superstrike_disqualifies_only_later_convictions() -> None:
     rows = [
-        la(record, 0, "11358 HS", datetime(2003, 5, 4)),
-        la(record, 1, "187 PC", datetime(2003, 5, 4)),
-        la(record, 2, "11358 HS", datetime(2003, 5, 5)),
+        la(0, "11358 HS", datetime(2003, 5, 4)),
+        la(1, "187 PC", datetime(2003, 5, 4)),
+        la(2, "11358 HS", datetime(2003, 5, 5)),
     ]
     assert decide(rows, 0).reason == "No convictions in past 10 years"
     assert decide(rows, 2).reason == "PC 667(e)(2)(c)(iv)"
 
 
-def test_registration_without_conviction_disqualifies_everything(record) -> None:
+def test_registration_without_conviction_disqualifies_everything() -> None:
     rows = [
-        la(record, 0, "11358 HS", datetime(2001, 1, 1)),
-        la(record, 1, "290 PC", datetime(2015, 1, 1), was_convicted=False, type="REGISTRATION",
-           is_pc290_registration=True),
+        la(0, "11358 HS", datetime(2001, 1, 1)),
+        la(1, "290 PC", datetime(2015, 1, 1), convicted=False, step="REGISTRATION"),
     ]  # fmt: skip
     assert decide(rows) == Decision(D.NOT_ELIGIBLE, "PC 290")
 
 
-def test_two_priors_by_five_character_prefix(record) -> None:
+def test_two_priors_by_five_character_prefix() -> None:
     priors = [
-        la(record, 0, "11359(A) HS", datetime(2001, 1, 1), county="SAN JOAQUIN", is_felony=False),
-        la(record, 1, "11359 HS", datetime(2002, 1, 1)),
+        la(0, "11359(A) HS", datetime(2001, 1, 1), county="SAN JOAQUIN", felony=False),
+        la(1, "11359 HS", datetime(2002, 1, 1)),
     ]
-    assert decide([*priors, la(record, 2, "11359(B) HS", datetime(2003, 1, 1))], 2).reason == "Two priors"
-    same_day = la(record, 2, "11359(B) HS", datetime(2002, 1, 1))
+    assert decide([*priors, la(2, "11359(B) HS", datetime(2003, 1, 1))], 2).reason == "Two priors"
+    same_day = la(2, "11359(B) HS", datetime(2002, 1, 1))
     assert decide([*priors, same_day], 2).reason != "Two priors"  # priors must be strictly earlier
     # quirk 11: the attempt prefix "664" hides the section from the 5-character comparison
-    attempts = [la(record, i, "66411359 HS", datetime(2000 + i, 1, 1)) for i in range(2)]
-    assert decide([*attempts, la(record, 2, "11359 HS", datetime(2003, 1, 1))], 2).reason != "Two priors"
-    assert decide([*attempts, la(record, 2, "66411359 HS", datetime(2003, 1, 1))], 2).reason == "Two priors"
+    attempts = [la(i, "66411359 HS", datetime(2000 + i, 1, 1)) for i in range(2)]
+    assert decide([*attempts, la(2, "11359 HS", datetime(2003, 1, 1))], 2).reason != "Two priors"
+    assert decide([*attempts, la(2, "66411359 HS", datetime(2003, 1, 1))], 2).reason == "Two priors"
 
 
-def test_age_and_youth(record) -> None:
-    old = la(record, 0, "11358 HS", datetime(2015, 1, 1), dob=datetime(1970, 7, 1))
+def test_age_and_youth() -> None:
+    old = la(0, "11358 HS", datetime(2015, 1, 1), dob=datetime(1970, 7, 1))
     assert decide([old]).reason == "50 years or older"
     assert decide([old], t=datetime(2020, 6, 30)).reason != "50 years or older"
     assert decide([old], individual_age=45).reason == "45 years or older"
     # "21 or younger" is the age at compute-at: (t - dob) / 365.25 days <= 21
-    young = la(record, 0, "11358 HS", datetime(2015, 1, 1), dob=datetime(1999, 7, 2))  # 7670 days: 20.9993
+    young = la(0, "11358 HS", datetime(2015, 1, 1), dob=datetime(1999, 7, 2))  # 7670 days: 20.9993
     assert decide([young]).reason == "21 years or younger"
-    birthday = la(record, 0, "11358 HS", datetime(2015, 1, 1), dob=datetime(1999, 7, 1))  # 7671 days: 21.0021
+    birthday = la(0, "11358 HS", datetime(2015, 1, 1), dob=datetime(1999, 7, 1))  # 7671 days: 21.0021
     assert decide([birthday]).reason != "21 years or younger"
     assert (
-        decide([la(record, 0, "11358 HS", datetime(2015, 1, 1), dob=ZERO_TIME)]).reason == "50 years or older"
+        decide([la(0, "11358 HS", datetime(2015, 1, 1), dob=ZERO_TIME)]).reason == "50 years or older"
     )
 
 
-def test_only_prop64_needs_every_sentence_completed(record) -> None:
-    done = la(record, 0, "11358 HS", datetime(2015, 1, 1), sentence_days=365)
+def test_only_prop64_needs_every_sentence_completed() -> None:
+    done = la(0, "11358 HS", datetime(2015, 1, 1), sentence_days=365)
     assert decide([done]).reason == "Only has 11357-60 charges and completed sentence"
-    serving = la(record, 0, "11358 HS", datetime(2015, 1, 1), sentence_days=3650)
+    serving = la(0, "11358 HS", datetime(2015, 1, 1), sentence_days=3650)
     assert decide([serving]) == Decision(D.HAND_REVIEW, "Currently serving sentence")
 
 
-def test_conviction_free_years_are_inclusive(record) -> None:
-    base = la(record, 0, "11358 HS", datetime(2001, 1, 1))
+def test_conviction_free_years_are_inclusive() -> None:
+    base = la(0, "11358 HS", datetime(2001, 1, 1))
     assert (
-        decide([base, la(record, 1, "459 PC", datetime(2010, 7, 1))]).reason
+        decide([base, la(1, "459 PC", datetime(2010, 7, 1))]).reason
         == "No convictions in past 10 years"
     )
-    later = la(record, 1, "459 PC", datetime(2010, 7, 2))
+    later = la(1, "459 PC", datetime(2010, 7, 2))
     assert decide([base, later]) == Decision(D.HAND_REVIEW, "No applicable eligibility criteria")
     assert decide([base, later], years_conviction_free=5).reason == "No convictions in past 5 years"
 
 
-def test_deceased_after_everything_else(record) -> None:
+def test_deceased_after_everything_else() -> None:
     rows = [
-        la(record, 0, "11358 HS", datetime(2001, 1, 1)),
-        la(record, 1, "459 PC", datetime(2015, 1, 1)),
-        la(record, 2, "", ZERO_TIME, was_convicted=False, type="DECEASED"),
+        la(0, "11358 HS", datetime(2001, 1, 1)),
+        la(1, "459 PC", datetime(2015, 1, 1)),
+        la(2, "", ZERO_TIME, convicted=False, step="DECEASED"),
     ]
     assert decide(rows) == Decision(D.DISMISSAL, "Deceased")
 

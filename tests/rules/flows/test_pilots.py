@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 
 import pytest
+from factories import numbered
 
 from streams.errors import OptionsError
 from streams.rules.engine import classify_subject
@@ -25,48 +26,48 @@ def decide(name: str, county: str, rows: list, index: int = 0) -> Decision:
 
 
 @pytest.mark.parametrize(("name", "county"), PILOTS)
-def test_related_charges(record, name: str, county: str) -> None:
-    prop64 = record(0, "11359 HS", datetime(2010, 1, 1), county=county, count_order="101001001000")
+def test_related_charges(name: str, county: str) -> None:
+    prop64 = numbered(0, "11359 HS", datetime(2010, 1, 1), county=county, count_order="101001001000")
 
     def related(code: str, cycle: str = "101") -> list:
-        return [prop64, record(1, code, datetime(2010, 1, 1), county=county, count_order=f"{cycle}001002000")]
+        return [prop64, numbered(1, code, datetime(2010, 1, 1), county=county, count_order=f"{cycle}001002000")]
 
     assert decide(name, county, related("148 PC "), 1) == Decision(D.DISMISSAL, "148 PC")
     assert decide(name, county, related("4060 BP"), 1) == Decision(D.MAYBE, "4060 BP")
     assert decide(name, county, related("4060 BP "), 1) == Decision(D.DISMISSAL, "4060 BP")  # quirk 14
     assert decide(name, county, related("148 PC", "102"), 1) == Decision(D.MAYBE, "No Related Prop64 Charges")
-    late = [record(0, "602 PC", datetime(2016, 11, 9), county=county)]
+    late = [numbered(0, "602 PC", datetime(2016, 11, 9), county=county)]
     assert decide(name, county, late) == Decision(D.NOT_ELIGIBLE, "Occurred after 11/09/2016")
 
 
 @pytest.mark.parametrize(("name", "county"), PILOTS)
-def test_prop64_checks(record, name: str, county: str) -> None:
-    assert decide(name, county, [record(0, "11359 HS", county=county, is_felony=False)]) == Decision(
+def test_prop64_checks(name: str, county: str) -> None:
+    assert decide(name, county, [numbered(0, "11359 HS", county=county, felony=False)]) == Decision(
         D.DISMISSAL, "Misdemeanor or Infraction"
     )
-    assert decide(name, county, [record(0, "11357(C) HS", county=county)]) == Decision(
+    assert decide(name, county, [numbered(0, "11357(C) HS", county=county)]) == Decision(
         D.DISMISSAL, "11357 HS"
     )
-    first = record(0, "11359 HS", datetime(2001, 1, 1), county=county)
-    assert decide(name, county, [first, record(1, "459 PC", datetime(2014, 4, 9))]) == Decision(
+    first = numbered(0, "11359 HS", datetime(2001, 1, 1), county=county)
+    assert decide(name, county, [first, numbered(1, "459 PC", datetime(2014, 4, 9))]) == Decision(
         D.DISMISSAL, "No convictions in past 5 years"
     )
-    assert decide(name, county, [first, record(1, "459 PC", datetime(2014, 4, 10))]) == Decision(
+    assert decide(name, county, [first, numbered(1, "459 PC", datetime(2014, 4, 10))]) == Decision(
         D.MAYBE, "Has convictions in past 5 years"
     )
-    serving = record(0, "11359 HS", datetime(2016, 1, 1), county=county, sentence_days=5 * 365)
+    serving = numbered(0, "11359 HS", datetime(2016, 1, 1), county=county, sentence_days=5 * 365)
     assert decide(name, county, [serving]) == Decision(D.MAYBE, "Sentence not Completed")
-    done = record(0, "11359 HS", datetime(2016, 1, 1), county=county, sentence_days=30)
+    done = numbered(0, "11359 HS", datetime(2016, 1, 1), county=county, sentence_days=30)
     assert decide(name, county, [done]) == Decision(D.DISMISSAL, "Sentence Completed")
 
 
 @pytest.mark.parametrize(("name", "county"), PILOTS)
-def test_evaluates_prop64_or_related_in_county(record, name: str, county: str) -> None:
+def test_evaluates_prop64_or_related_in_county(name: str, county: str) -> None:
     rows = [
-        record(0, "11359 HS", county=county),
-        record(1, "148 PC", county=county),
-        record(2, "459 PC", county=county),
-        record(3, "148 PC", county="ELSEWHERE"),
+        numbered(0, "11359 HS", county=county),
+        numbered(1, "148 PC", county=county),
+        numbered(2, "459 PC", county=county),
+        numbered(3, "148 PC", county="ELSEWHERE"),
     ]
     assert list(classify_subject(build_subject("S", rows), make_flow(name, county), T)) == [0, 1]
 

@@ -4,18 +4,20 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from factories import numbered
+
 from streams.rules.engine import classify_subject
 from streams.rules.flows.whatif import dismiss_all_prop64
 from streams.rules.outcome import Decision, Determination
 from streams.rules.subject import build_subject
 
 
-def test_dismiss_all_prop64_leaves_related_charges(record) -> None:
+def test_dismiss_all_prop64_leaves_related_charges() -> None:
     rows = [
-        record(0, "11359 HS", county="X", is_felony=True),
-        record(1, "148 PC", county="X"),
-        record(2, "187 PC", county="X"),
-        record(3, "11360 HS", county="Y"),
+        numbered(0, "11359 HS", county="X", felony=True),
+        numbered(1, "148 PC", county="X"),
+        numbered(2, "187 PC", county="X"),
+        numbered(3, "11360 HS", county="Y"),
     ]
     subject = build_subject("S", rows)
     prop64 = classify_subject(subject, dismiss_all_prop64("X"), datetime(2020, 7, 1))
