@@ -1,4 +1,5 @@
-"""Runtime settings, all from the environment so the same image runs on a laptop, in compose and in Kubernetes.
+"""The settings of every command and the worker, all from the environment so the same image runs on a laptop, in
+compose and in Kubernetes.
 
 | variable | default | meaning |
 |---|---|---|
@@ -15,6 +16,14 @@
 | CLEARANCE_METRICS_HOST | 127.0.0.1 | address /metrics binds to (0.0.0.0 in containers) |
 | CLEARANCE_EVENT_LOOP | uvloop | the worker's event loop: uvloop, or aio for asyncio's own |
 | CLEARANCE_PRODUCER_LINGER_MS | 20 | how long the producer gathers a batch (more: faster bulk, slower live) |
+| CLEARANCE_MAX_EVENT_BYTES | 1048576 | larger record-change events are dead-lettered as ``oversized`` |
+| CLEARANCE_FETCH_MAX_WAIT_MS | 50 | how long a fetch may wait for data (faust's fixed 1.5 s stalled bulk loads) |
+| CLEARANCE_PARTITIONS | 4 | input topic partitions of a ``faust -A`` worker (``clearance worker`` asks the broker) |
+| CLEARANCE_REPLICATION_FACTOR | 1 | replication factor of the topics the worker declares (faust's changelog) |
+| CLEARANCE_POLICIES | deploy/policies/statewide.json | the county policies file of a worker started by ``faust -A`` |
+
+Every variable the project reads is read here, and only when a :class:`Settings` is made: importing a module never
+reads the environment, and code that builds the worker passes a ``Settings`` down instead of writing variables.
 """
 
 from __future__ import annotations
@@ -24,12 +33,31 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from streams.errors import ClearanceError
+from streams.events.model import MAX_EVENT_BYTES
+
 DEFAULT_BOOTSTRAP = "127.0.0.1:9092"
+DEFAULT_POLICIES = "deploy/policies/statewide.json"
+
+
+class SettingsError(ClearanceError):
+    """An environment variable holds a value its setting cannot take; the message names the variable."""
 
 
 def _env(name: str, default: str) -> str:
     value = os.environ.get(name)
     return default if value is None or value == "" else value
+
+
+def _int_env(name: str, default: int, minimum: int = 0) -> int:
+    text = _env(name, str(default))
+    try:
+        value = int(text)
+    except ValueError:
+        raise SettingsError(f"{name} must be a whole number, got {text!r}") from None
+    if value < minimum:
+        raise SettingsError(f"{name} must be at least {minimum}, got {value}")
+    return value
 
 
 @dataclass(frozen=True, slots=True)
@@ -44,10 +72,15 @@ class Settings:
     topic_prefix: str = field(default_factory=lambda: _env("CLEARANCE_TOPIC_PREFIX", ""))
     app_id: str = field(default_factory=lambda: _env("CLEARANCE_APP_ID", "clearance-streams"))
     store: str = field(default_factory=lambda: _env("CLEARANCE_STORE", "rocksdb://"))
-    metrics_port: int = field(default_factory=lambda: int(_env("CLEARANCE_METRICS_PORT", "9108")))
+    metrics_port: int = field(default_factory=lambda: _int_env("CLEARANCE_METRICS_PORT", 9108))
     metrics_host: str = field(default_factory=lambda: _env("CLEARANCE_METRICS_HOST", "127.0.0.1"))
     event_loop: str = field(default_factory=lambda: _env("CLEARANCE_EVENT_LOOP", "uvloop"))
-    producer_linger_ms: int = field(default_factory=lambda: int(_env("CLEARANCE_PRODUCER_LINGER_MS", "20")))
+    producer_linger_ms: int = field(default_factory=lambda: _int_env("CLEARANCE_PRODUCER_LINGER_MS", 20))
+    max_event_bytes: int = field(default_factory=lambda: _int_env("CLEARANCE_MAX_EVENT_BYTES", MAX_EVENT_BYTES, 1))
+    fetch_max_wait_ms: int = field(default_factory=lambda: _int_env("CLEARANCE_FETCH_MAX_WAIT_MS", 50))
+    partitions: int = field(default_factory=lambda: _int_env("CLEARANCE_PARTITIONS", 4, 1))
+    replication_factor: int = field(default_factory=lambda: _int_env("CLEARANCE_REPLICATION_FACTOR", 1, 1))
+    policies_path: Path = field(default_factory=lambda: Path(_env("CLEARANCE_POLICIES", DEFAULT_POLICIES)))
 
     def topic(self, name: str) -> str:
         """Full topic name with the environment's prefix."""

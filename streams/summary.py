@@ -1,25 +1,32 @@
-"""gogen's summary figures (spec §9; G:exporter/data_exporter.go, G:data/doj_information.go), as sums.
+"""gogen's summary figures (spec §9; G:exporter/data_exporter.go, G:data/doj_information.go): the one
+implementation, for ``clearance classify``'s summary file, the worker's impact gauges and ``clearance report``.
 
-Every figure gogen reports is a sum over subjects, so it is computed here per subject
-(:func:`subject_counts`) and summed with ``+`` (and taken back with ``-``, which a streaming service needs
-when a person's history changes). The earliest Prop 64 conviction date is kept as a multiset of dates for
-the same reason. :class:`SummaryCounts` is pure data: no clock, no I/O. Turning it into gogen's JSON
-document needs the few things that are not sums (county, the configured sections, the run's timing and
-gogen's "now" for an empty file) and lives in :func:`gogen_summary`.
+Every figure gogen reports is a sum over people, so it is computed here per person (:func:`subject_counts`,
+from :class:`ConvictionOutcome` values) and summed with ``+``. Both sources reduce a person to those values: the
+offline classifier's subjects and eligibility infos (:func:`offline_outcomes`), and the determination events the
+worker emits and ``clearance report`` reads back (:func:`determination_outcomes`). The earliest Prop 64 conviction
+date is kept as a multiset of dates so that it sums too. :class:`SummaryCounts` is pure data: no clock, no I/O.
+Turning it into gogen's JSON document needs the few things that are not sums (county, the configured sections,
+the run's timing and gogen's "now" for an empty file) and lives in :func:`gogen_summary`.
 
 Deliberate difference: ``CountSubjectsNoConvictionLast7Years`` uses compute-at, not the wall clock (quirk 3).
 """
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, fields
 from datetime import datetime
+from functools import lru_cache
+from types import MappingProxyType
 from typing import Any
 
+from streams.events.model import ACTIVE
 from streams.gocompat.dates import ZERO_TIME, add_years
+from streams.rules.flows.configurable import dismissal_reason, is_baseline_dismissal, reduction_reason
 from streams.rules.info import EligibilityInfo
-from streams.rules.matchers import prop64_section
+from streams.rules.matchers import PROP64_SECTIONS, prop64_section
 from streams.rules.outcome import Determination
 from streams.rules.subject import Subject
 
@@ -27,15 +34,16 @@ NO_FELONY = "CountSubjectsNoFelony"
 NO_CONVICTION = "CountSubjectsNoConviction"
 NO_CONVICTION_LAST_7_YEARS = "CountSubjectsNoConvictionLast7Years"
 RELIEF_KEYS = (NO_FELONY, NO_CONVICTION, NO_CONVICTION_LAST_7_YEARS)
+# The same three figures as metric label values (``clearance_impact_subjects{figure}``) → gogen's keys.
+RELIEF_FIGURES: Mapping[str, str] = MappingProxyType(
+    {"no_felony": NO_FELONY, "no_conviction": NO_CONVICTION, "no_conviction_last_7_years": NO_CONVICTION_LAST_7_YEARS}
+)
 
-# Dismissal reasons that are not "additional relief" (G:exporter/data_exporter.go, getDismissalsBy...).
-_BASELINE_PREFIXES = ("Dismiss all HS", "Misdemeanor or Infraction")
 
-
-def _add(left: Mapping[Any, int], right: Mapping[Any, int], sign: int) -> dict[Any, int]:
+def _add(left: Mapping[Any, int], right: Mapping[Any, int]) -> dict[Any, int]:
     total = dict(left)
     for key, value in right.items():
-        total[key] = total.get(key, 0) + sign * value
+        total[key] = total.get(key, 0) + value
     return {key: value for key, value in total.items() if value}
 
 
@@ -61,21 +69,12 @@ class SummaryCounts:
     dismissal_reasons: Mapping[str, int] = field(default_factory=dict)
     reduction_reasons: Mapping[str, int] = field(default_factory=dict)
 
-    def _combine(self, other: SummaryCounts, sign: int) -> SummaryCounts:
+    def __add__(self, other: SummaryCounts) -> SummaryCounts:
         values: dict[str, Any] = {}
         for item in fields(self):
             mine, theirs = getattr(self, item.name), getattr(other, item.name)
-            if isinstance(mine, Mapping):
-                values[item.name] = _add(mine, theirs, sign)
-            else:
-                values[item.name] = mine + sign * theirs
+            values[item.name] = _add(mine, theirs) if isinstance(mine, Mapping) else mine + theirs
         return SummaryCounts(**values)
-
-    def __add__(self, other: SummaryCounts) -> SummaryCounts:
-        return self._combine(other, 1)
-
-    def __sub__(self, other: SummaryCounts) -> SummaryCounts:
-        return self._combine(other, -1)
 
     @property
     def earliest_conviction(self) -> datetime | None:
@@ -105,7 +104,7 @@ def total(counts: Iterable[SummaryCounts]) -> SummaryCounts:
             for key, value in getattr(part, name).items():
                 accumulated[key] = accumulated.get(key, 0) + value
     cleaned = {name: {k: v for k, v in values.items() if v} for name, values in maps.items()}
-    return SummaryCounts(**ints, **cleaned)
+    return SummaryCounts(**ints, **cleaned)  # type: ignore[arg-type]  # field names and types as read above
 
 
 _MAPPING_FIELDS = frozenset(
@@ -120,103 +119,101 @@ _MAPPING_FIELDS = frozenset(
 )
 
 
-_RELIEF = frozenset({Determination.DISMISSAL, Determination.REDUCTION})
+@dataclass(frozen=True, slots=True)
+class ConvictionOutcome:
+    """What the figures need of one conviction of a person: where it is, what it is, what the chosen flow said of it
+    (``determination`` ``None``: not evaluated), and whether the "dismiss all Prop 64" what-if dismisses it.
 
-
-def _is_relief(info: EligibilityInfo | None) -> bool:
-    return info is not None and info.determination in _RELIEF
-
-
-def _is_dismissal(info: EligibilityInfo | None) -> bool:
-    return info is not None and info.determination is Determination.DISMISSAL
-
-
-def relief_flags(
-    subject: Subject, infos: Mapping[int, EligibilityInfo], compute_at: datetime
-) -> dict[str, int]:
-    """gogen's three "full relief" tests for one subject (G:data/doj_information.go countIndividualsFiltered-
-    ByFullRelief): 1 when at least one conviction is concerned and every concerned one gets the relief.
-
-    No felony: every felony conviction is dismissed or reduced. No conviction: every conviction is dismissed.
-    No conviction in the last 7 years: every conviction disposed after compute-at minus 7 years is dismissed.
+    Both sources of figures are reduced to this: the offline classifier's subjects and eligibility infos
+    (:func:`offline_outcomes`) and the streaming worker's determination events (:func:`determination_outcomes`).
     """
-    if not infos:  # nothing relieved: every test needs a concerned conviction and all of them relieved
-        return {}
-    seven_years_ago = add_years(compute_at, -7)
-    felonies = felonies_relieved = 0
-    convictions = convictions_dismissed = 0
-    recent = recent_dismissed = 0
-    for conviction in subject.convictions:
-        info = infos.get(conviction.index)
-        dismissed = _is_dismissal(info)
-        convictions += 1
-        convictions_dismissed += dismissed
-        if conviction.is_felony:
-            felonies += 1
-            felonies_relieved += _is_relief(info)
-        if conviction.disposition_date > seven_years_ago:
-            recent += 1
-            recent_dismissed += dismissed
+
+    county: str
+    prop64_section: str | None
+    is_felony: bool
+    disposition_date: datetime
+    recent: bool  # disposed after compute-at minus 7 years
+    determination: Determination | None
+    reason: str
+    what_if_dismissed: bool
+
+
+@dataclass(frozen=True, slots=True)
+class SubjectTotals:
+    """The person's convictions in every county: the denominators of gogen's three "full relief" tests."""
+
+    convictions: int
+    felonies: int
+    recent: int
+
+
+_RELIEF = frozenset(d for d in Determination if d.is_relief)
+
+
+def _relief_flags(totals: SubjectTotals, felonies: int, dismissed: int, recent: int) -> dict[str, int]:
+    """gogen's three "full relief" tests (G:data/doj_information.go countIndividualsFilteredByFullRelief): 1 when
+    at least one conviction is concerned and every concerned one gets the relief. No felony: every felony is
+    dismissed or reduced. No conviction: every conviction is dismissed. No conviction in the last 7 years: every
+    conviction disposed after compute-at minus 7 years is dismissed."""
     flags = {
-        NO_FELONY: felonies != 0 and felonies == felonies_relieved,
-        NO_CONVICTION: convictions != 0 and convictions == convictions_dismissed,
-        NO_CONVICTION_LAST_7_YEARS: recent != 0 and recent == recent_dismissed,
+        NO_FELONY: totals.felonies != 0 and felonies == totals.felonies,
+        NO_CONVICTION: totals.convictions != 0 and dismissed == totals.convictions,
+        NO_CONVICTION_LAST_7_YEARS: totals.recent != 0 and recent == totals.recent,
     }
     return {key: 1 for key, value in flags.items() if value}
 
 
-def subject_counts(
-    subject: Subject,
-    county: str,
-    infos: Mapping[int, EligibilityInfo],
-    dismiss_all_infos: Mapping[int, EligibilityInfo],
-    compute_at: datetime,
-) -> SummaryCounts:
-    """One subject's contribution to every figure (``line_count`` stays 0: rows are counted by the reader).
+def subject_counts(county: str, outcomes: Iterable[ConvictionOutcome], totals: SubjectTotals) -> SummaryCounts:
+    """One person's contribution to every figure of ``county`` (``line_count`` stays 0: the reader counts rows).
 
-    ``infos`` are the chosen flow's answers for this subject, ``dismiss_all_infos`` the "dismiss all Prop 64"
-    what-if's (both keyed by row index, as the engine returns them).
+    ``outcomes`` must hold every conviction of the person that the flow evaluated, that the what-if dismisses or
+    that is a Prop 64 conviction of ``county``; the others only count through ``totals``.
     """
-    convictions = subject.convictions
-    if not infos and not dismiss_all_infos and not any(
-        conviction.county == county and prop64_section(conviction.code_section) is not None
-        for conviction in convictions
-    ):
-        return NOTHING  # most people of a file have no Prop 64 conviction in the county
     dates: dict[datetime, int] = {}
     by_section: dict[str, int] = {}
     dismissals: dict[str, int] = {}
     reductions: dict[str, int] = {}
     felonies = non_felonies = 0
     some_relief = False
-    for conviction in convictions:
-        info = infos.get(conviction.index)
-        if info is not None and info.determination in _RELIEF:
-            some_relief = True
-        if conviction.county != county:
+    relieved_felonies = dismissed = recent_dismissed = 0
+    what_if_felonies = what_if_dismissed = what_if_recent = 0
+    relief, dismissal = _RELIEF, Determination.DISMISSAL
+    for outcome in outcomes:
+        determination = outcome.determination
+        is_relief = determination in relief
+        is_dismissal = determination is dismissal
+        what_if = outcome.what_if_dismissed
+        some_relief = some_relief or is_relief
+        dismissed += is_dismissal
+        what_if_dismissed += what_if
+        if outcome.is_felony:
+            relieved_felonies += is_relief
+            what_if_felonies += what_if
+        if outcome.recent:
+            recent_dismissed += is_dismissal
+            what_if_recent += what_if
+        section = outcome.prop64_section
+        if section is None or outcome.county != county:
             continue
-        section = prop64_section(conviction.code_section)
-        if section is None:
-            continue
-        date = conviction.disposition_date
+        date = outcome.disposition_date
         dates[date] = dates.get(date, 0) + 1
         by_section[section] = by_section.get(section, 0) + 1
-        if conviction.is_felony:
+        if outcome.is_felony:
             felonies += 1
         else:
             non_felonies += 1
-        if info is not None and info.determination is Determination.DISMISSAL:
-            dismissals[info.reason] = dismissals.get(info.reason, 0) + 1
-        elif info is not None and info.determination is Determination.REDUCTION:
-            reductions[info.reason] = reductions.get(info.reason, 0) + 1
-    current = relief_flags(subject, infos, compute_at)
-    what_if = relief_flags(subject, dismiss_all_infos, compute_at)
-    if not (dates or current or what_if or some_relief):
+        if is_dismissal:
+            dismissals[outcome.reason] = dismissals.get(outcome.reason, 0) + 1
+        elif determination is Determination.REDUCTION:
+            reductions[outcome.reason] = reductions.get(outcome.reason, 0) + 1
+    current = _relief_flags(totals, relieved_felonies, dismissed, recent_dismissed)
+    what_if_flags = _relief_flags(totals, what_if_felonies, what_if_dismissed, what_if_recent)
+    if not (dates or current or what_if_flags or some_relief):
         return NOTHING
     return SummaryCounts(
         prop64_dates_in_county=dates,
         relief_current=current,
-        relief_dismiss_all_prop64=what_if,
+        relief_dismiss_all_prop64=what_if_flags,
         prop64_by_section_in_county=by_section,
         subjects_with_prop64_in_county=1 if by_section else 0,
         prop64_felonies_in_county=felonies,
@@ -225,6 +222,42 @@ def subject_counts(
         dismissal_reasons=dismissals,
         reduction_reasons=reductions,
     )
+
+
+def offline_outcomes(
+    subject: Subject,
+    county: str,
+    infos: Mapping[int, EligibilityInfo],
+    dismiss_all_infos: Mapping[int, EligibilityInfo],
+    compute_at: datetime,
+) -> tuple[list[ConvictionOutcome], SubjectTotals]:
+    """A classified person of a DOJ file as :func:`subject_counts` reads it. ``infos`` are the chosen flow's
+    answers, ``dismiss_all_infos`` the what-if's (both keyed by row index, as the engine returns them)."""
+    seven_years_ago = add_years(compute_at, -7)
+    outcomes: list[ConvictionOutcome] = []
+    felonies = recent = 0
+    for conviction in subject.convictions:
+        is_recent = conviction.disposition_date > seven_years_ago
+        felonies += conviction.is_felony
+        recent += is_recent
+        info = infos.get(conviction.index)
+        section = conviction.prop64_section
+        what_if = conviction.index in dismiss_all_infos
+        if info is None and not what_if and (section is None or conviction.county != county):
+            continue  # counts only in the totals
+        outcomes.append(
+            ConvictionOutcome(
+                county=conviction.county,
+                prop64_section=section,
+                is_felony=conviction.is_felony,
+                disposition_date=conviction.disposition_date,
+                recent=is_recent,
+                determination=None if info is None else info.determination,
+                reason="" if info is None else info.reason,
+                what_if_dismissed=what_if,
+            )
+        )
+    return outcomes, SubjectTotals(len(subject.convictions), felonies, recent)
 
 
 def file_earliest(counts: SummaryCounts, now: datetime) -> datetime:
@@ -300,15 +333,106 @@ def gogen_summary(
         prop64_non_felony_convictions_count_in_county=counts.prop64_non_felonies_in_county,
         subjects_with_some_relief_count=counts.subjects_with_some_relief,
         conviction_dismissal_count_by_code_section={
-            section: dismissals.get(f"Dismiss all HS {section} convictions", 0)
-            for section in dismiss_sections
+            section: dismissals.get(dismissal_reason(section), 0) for section in dismiss_sections
         },
         conviction_reduction_count_by_code_section={
-            section: reductions.get(f"Reduce all HS {section} convictions", 0) for section in reduce_sections
+            section: reductions.get(reduction_reason(section), 0) for section in reduce_sections
         },
         conviction_dismissal_count_by_additional_relief={
             reason: count
             for reason, count in dismissals.items()
-            if count and not reason.startswith(_BASELINE_PREFIXES)
+            if count and not is_baseline_dismissal(reason)
         },
     )
+
+
+# -- the streaming side: determination events ---------------------------------------------------------------------
+
+Det = Mapping[str, Any]
+"""A ``determination.v1`` event as a decoded JSON object (what the worker emits and ``clearance report`` reads)."""
+
+
+@lru_cache(maxsize=1 << 14)
+def _event_date(text: str | None) -> datetime:
+    """A determination's ``facts.date_of_conviction`` (ISO ``YYYY-MM-DD``, ``None`` for the zero date)."""
+    return ZERO_TIME if text is None else datetime.fromisoformat(text)
+
+
+def _outcome(det: Det) -> ConvictionOutcome:
+    section = prop64_section(det["code_section"])
+    return ConvictionOutcome(
+        county=det["county"],
+        prop64_section=section,
+        is_felony=det["is_felony"],
+        disposition_date=_event_date(det["facts"]["date_of_conviction"]),
+        recent=det["in_last_7_years"],
+        determination=Determination(det["determination"]),
+        reason=det["reason"],
+        # the what-if dismisses every Prop 64 conviction (pilot flows also evaluate related charges: those stay)
+        what_if_dismissed=section is not None,
+    )
+
+
+def determination_outcomes(determinations: Iterable[Det]) -> dict[str, tuple[list[ConvictionOutcome], SubjectTotals]]:
+    """County → one person's active determinations there as :func:`subject_counts` reads them.
+
+    A determination carries the person's totals over every county (its ``subject`` object), so the counties of
+    one person need no other input.
+    """
+    by_county: dict[str, tuple[list[ConvictionOutcome], SubjectTotals]] = {}
+    for det in determinations:
+        if det.get("status", ACTIVE) != ACTIVE:
+            continue
+        entry = by_county.get(det["county"])
+        if entry is None:
+            counts = det["subject"]
+            totals = SubjectTotals(
+                counts["convictions"], counts["felony_convictions"], counts["convictions_last_7_years"]
+            )
+            entry = by_county[det["county"]] = ([], totals)
+        entry[0].append(_outcome(det))
+    return by_county
+
+
+def subject_impact(determinations: Iterable[Det]) -> dict[str, set[str]]:
+    """County → the :data:`RELIEF_FIGURES` this person counts in under the current policies (the worker's gauges)."""
+    figures = {key: figure for figure, key in RELIEF_FIGURES.items()}
+    impact: dict[str, set[str]] = {}
+    for county, (outcomes, totals) in determination_outcomes(determinations).items():
+        counts = subject_counts(county, outcomes, totals)
+        impact[county] = {figures[key] for key in counts.relief_current}
+    return impact
+
+
+def county_report(determinations_by_subject: Mapping[str, Iterable[Det]]) -> dict[str, dict[str, Any]]:
+    """gogen's summary figures per county from every person's current determinations (``clearance report``):
+    gogen's key names, plus the determinations and reasons of the county's evaluated convictions."""
+    counts: dict[str, list[SummaryCounts]] = {}
+    determinations: dict[str, Counter[str]] = {}
+    reasons: dict[str, Counter[str]] = {}
+    for dets in determinations_by_subject.values():
+        for county, (outcomes, totals) in determination_outcomes(dets).items():
+            counts.setdefault(county, []).append(subject_counts(county, outcomes, totals))
+            shown = determinations.setdefault(county, Counter())
+            explained = reasons.setdefault(county, Counter())
+            for outcome in outcomes:
+                name = outcome.determination.value if outcome.determination else ""
+                shown[name or "(none)"] += 1
+                explained[f"{name or '(none)'}: {outcome.reason}"] += 1
+    report: dict[str, dict[str, Any]] = {}
+    for county in sorted(counts):
+        summed = total(counts[county])
+        report[county] = {
+            "subjectsWithProp64ConvictionCountInCounty": summed.subjects_with_prop64_in_county,
+            "prop64ConvictionsCountInCountyByCodeSection": {
+                section: summed.prop64_by_section_in_county.get(section, 0) for section in PROP64_SECTIONS
+            },
+            "prop64FelonyConvictionsCountInCounty": summed.prop64_felonies_in_county,
+            "prop64NonFelonyConvictionsCountInCounty": summed.prop64_non_felonies_in_county,
+            "subjectsWithSomeReliefCount": summed.subjects_with_some_relief,
+            "reliefWithCurrentEligibilityChoices": {key: summed.relief_current.get(key, 0) for key in RELIEF_KEYS},
+            "reliefWithDismissAllProp64": {key: summed.relief_dismiss_all_prop64.get(key, 0) for key in RELIEF_KEYS},
+            "determinations": dict(sorted(determinations[county].items())),
+            "reasons": dict(sorted(reasons[county].items())),
+        }
+    return report

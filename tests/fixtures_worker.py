@@ -26,6 +26,7 @@ from prometheus_client.parser import text_string_to_metric_families
 from streams.cli import main as cli_main
 from streams.kafka.clients import consumer, producer
 from streams.kafka.topics import create_topics
+from streams.rules.flows.registry import FLOWS
 from streams.settings import DETERMINATIONS, Settings
 from streams.tools.export import active_determinations, read_latest
 
@@ -217,9 +218,9 @@ def classify_reference(doj: Path, policies: dict[str, Any], work: Path) -> dict[
             options = work / "options.json"
             options.write_text(json.dumps(spec["eligibility_options"]))
             args += ["--eligibility-options", str(options)]
-        if spec["flow"] == "los_angeles":
-            args += ["--individual-age", str(spec.get("individual_age", 50)),
-                     "--years-conviction-free", str(spec.get("years_conviction_free", 10))]
+        for setting in FLOWS[spec["flow"]].settings:  # absent: the flow's default, as in the policies file
+            if setting in spec:
+                args += [f"--{setting.replace('_', '-')}", str(spec[setting])]
         assert cli_main(args) == 0
         with (out / "Prop64_Results.csv").open(newline="") as fh:
             for row in csv.DictReader(fh):

@@ -20,7 +20,7 @@ from streams.summary import (
     SummaryCounts,
     file_earliest,
     gogen_summary,
-    relief_flags,
+    offline_outcomes,
     run_earliest,
     subject_counts,
     total,
@@ -44,7 +44,12 @@ def counts_for(*rows: dict[str, Any]) -> SummaryCounts:
     flow = make_flow("configurable", COUNTY, options=OPTIONS)
     infos = classify_subject(person, flow, COMPUTE_AT)
     what_if = classify_subject(person, dismiss_all_prop64(COUNTY), COMPUTE_AT)
-    return subject_counts(person, COUNTY, infos, what_if, COMPUTE_AT)
+    return subject_counts(COUNTY, *offline_outcomes(person, COUNTY, infos, what_if, COMPUTE_AT))
+
+
+def relief_flags(person, infos, compute_at: datetime) -> dict[str, int]:  # type: ignore[no-untyped-def]
+    """gogen's three full-relief tests of one person with ``infos`` as the chosen flow's answers."""
+    return dict(subject_counts(COUNTY, *offline_outcomes(person, COUNTY, infos, {}, compute_at)).relief_current)
 
 
 def test_one_subject_contribution() -> None:
@@ -91,7 +96,7 @@ def test_last_7_years_uses_compute_at() -> None:
     assert NO_CONVICTION_LAST_7_YEARS not in relief_flags(person, infos, datetime(2020, 7, 2))
 
 
-def test_counts_add_subtract_and_total() -> None:
+def test_counts_add_and_total() -> None:
     a = counts_for(conviction(count_order="001001001000", offense="11357 HS", date="20150505"))
     b = counts_for(
         conviction(count_order="001001001000", offense="11359 HS", date="20100101"),
@@ -101,9 +106,7 @@ def test_counts_add_subtract_and_total() -> None:
     assert both.prop64_by_section_in_county == {"11357": 1, "11359": 1}
     assert both.subjects_with_prop64_in_county == 2
     assert both.earliest_conviction == datetime(2010, 1, 1)
-    assert both - b == a
     assert total([a, b, SummaryCounts(line_count=7)]) == both + SummaryCounts(line_count=7)
-    assert (both - a - b) == SummaryCounts()
     assert SummaryCounts().earliest_conviction is None
 
 

@@ -21,9 +21,12 @@ import sys
 from collections.abc import Iterator, Sequence
 from datetime import date, timedelta
 from random import Random
+from typing import TypeVar
 
 from streams.doj import columns as C
 from streams.gocompat.gocsv import GoCsvWriter, encode_record
+
+_T = TypeVar("_T")
 
 DEFAULT_COUNTIES = (
     "LOS ANGELES",
@@ -154,7 +157,7 @@ class _Person:
         self.registrable = False
         self.cycle_date = ""
 
-    def pick(self, options: Sequence[str] | Sequence[tuple[str, ...]]):  # type: ignore[no-untyped-def]
+    def pick(self, options: Sequence[_T]) -> _T:
         return options[int(self.rng.random() * len(options))]
 
     def _offense(self) -> tuple[str, str, bool]:

@@ -384,7 +384,7 @@ def _line_rows(lines: Iterator[str], line_no: int, width: int) -> Iterator[list[
                 fields, line_no = _parse_go_record(line, lines, line_no)
                 if len(fields) != width:
                     raise field_count_error(start)
-        if len(fields) != width:
+        if fields is None or len(fields) != width:
             raise field_count_error(line_no)
         yield fields
 

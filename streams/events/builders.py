@@ -20,7 +20,10 @@ from streams.errors import EventError
 from streams.events.ids import candidate_id, conviction_id, replay_event_id, replay_record_key
 from streams.events.model import (
     ACTIVE,
+    CANDIDATE_ADDED,
+    CANDIDATE_CHANGED,
     CANDIDATE_DETERMINATIONS,
+    CANDIDATE_WITHDRAWN,
     DEAD_LETTER_V1,
     DETERMINATION_V1,
     DETERMINATIONS,
@@ -93,6 +96,7 @@ def determination_event(
     compute_at: date | datetime,
     determination: str,
     reason: str,
+    rule: str,
     facts: Mapping[str, object],
     subject: Mapping[str, int],
     in_last_7_years: bool,
@@ -102,8 +106,9 @@ def determination_event(
 ) -> dict[str, object]:
     """An ``active`` determination of conviction ``<subject_id>:<count_order>``.
 
-    ``facts`` is the rules engine's per-conviction facts (``EligibilityInfo.facts()``), ``subject`` the
-    person's felony_convictions / convictions / convictions_last_7_years; both are copied shallowly.
+    ``rule`` names the flow's rule that decided. ``facts`` is the rules engine's per-conviction facts
+    (``EligibilityInfo.facts()``), ``subject`` the person's felony_convictions / convictions /
+    convictions_last_7_years; both are copied shallowly.
     """
     if determination not in DETERMINATIONS:
         raise ValueError("determination is not one of gogen's determination texts")
@@ -124,6 +129,7 @@ def determination_event(
         "status": ACTIVE,
         "determination": determination,
         "reason": reason,
+        "rule": rule,
         "facts": dict(facts),
         "subject": dict(subject),
         "in_last_7_years": in_last_7_years,
@@ -138,8 +144,8 @@ def retracted_determination(
 ) -> dict[str, object]:
     """The retraction of a conviction that disappeared, built from its last determination event.
 
-    Status ``retracted``, null determination and reason, the new revision and cause; every other field keeps
-    its last known value so consumers still know which county, flow and candidate it was.
+    Status ``retracted``, null determination, reason and rule, the new revision and cause; every other field
+    keeps its last known value so consumers still know which county, flow and candidate it was.
     """
     if revision < 1:
         raise ValueError("revision starts at 1")
@@ -148,6 +154,7 @@ def retracted_determination(
         "status": RETRACTED,
         "determination": None,
         "reason": None,
+        "rule": None,
         "revision": revision,
         "source_event_id": source_event_id,
     }
@@ -211,13 +218,13 @@ def candidate_change(
     if previous is None or not _is_candidate(previous):
         if not now:
             return None
-        change, previous_determination, previous_reason = "added", None, None
+        change, previous_determination, previous_reason = CANDIDATE_ADDED, None, None
     else:
         previous_determination, previous_reason = previous["determination"], previous["reason"]
         if not now:
-            change = "withdrawn"
+            change = CANDIDATE_WITHDRAWN
         elif (previous_determination, previous_reason) != (current["determination"], current["reason"]):
-            change = "changed"
+            change = CANDIDATE_CHANGED
         else:
             return None
     return candidate_event(

@@ -12,45 +12,8 @@ from __future__ import annotations
 import orjson
 
 from streams.errors import EventError
-from streams.events.builders import (
-    candidate_change,
-    candidate_event,
-    dead_letter_event,
-    determination_event,
-    record_change_event,
-    retracted_determination,
-)
-from streams.events.ids import candidate_id, conviction_id, replay_event_id, replay_record_key
-from streams.events.model import (
-    MAX_EVENT_BYTES,
-    NOT_JSON,
-    OVERSIZED,
-    Change,
-    RecordChangeEvent,
-    Retract,
-    Upsert,
-)
+from streams.events.model import MAX_EVENT_BYTES, NOT_JSON, OVERSIZED, RecordChangeEvent
 from streams.events.validation import parse_record_change
-
-__all__ = [
-    "MAX_EVENT_BYTES",
-    "Change",
-    "RecordChangeEvent",
-    "Retract",
-    "Upsert",
-    "candidate_change",
-    "candidate_event",
-    "candidate_id",
-    "conviction_id",
-    "dead_letter_event",
-    "decode_record_change",
-    "determination_event",
-    "encode",
-    "record_change_event",
-    "replay_event_id",
-    "replay_record_key",
-    "retracted_determination",
-]
 
 
 def decode_record_change(raw: bytes | None, *, max_bytes: int = MAX_EVENT_BYTES) -> RecordChangeEvent:

@@ -12,6 +12,7 @@ from datetime import datetime
 from typing import ClassVar
 
 from streams.events.timefmt import format_date_time
+from streams.rules.outcome import Determination
 
 RECORD_CHANGE_V1 = "record-change.v1"
 DETERMINATION_V1 = "determination.v1"
@@ -35,23 +36,19 @@ OVERSIZED = "oversized"
 PROCESSING = "processing"
 ERROR_KINDS: tuple[str, ...] = (NOT_JSON, SCHEMA, UNKNOWN_TYPE, OVERSIZED, PROCESSING)
 
-ELIGIBLE_FOR_DISMISSAL = "Eligible for Dismissal"
-ELIGIBLE_FOR_REDUCTION = "Eligible for Reduction"
 # gogen's complete catalogue of determination texts (reference §7), "" included (unconfigured configurable
-# section).
-DETERMINATIONS: tuple[str, ...] = (
-    ELIGIBLE_FOR_DISMISSAL,
-    ELIGIBLE_FOR_REDUCTION,
-    "Not eligible",
-    "Maybe Eligible - Flag for Review",
-    "Hand Review",
-    "To be reviewed by City Attorneys",
-    "",
-)
-CANDIDATE_DETERMINATIONS: frozenset[str] = frozenset({ELIGIBLE_FOR_DISMISSAL, ELIGIBLE_FOR_REDUCTION})
+# section): the rules engine's enum, as the contract's strings.
+DETERMINATIONS: tuple[str, ...] = tuple(d.value for d in Determination)
+CANDIDATE_DETERMINATIONS: frozenset[str] = frozenset(d.value for d in Determination if d.is_relief)
 
 ACTIVE = "active"
 RETRACTED = "retracted"
+
+# What happened to a dismissal candidate (dismissal-candidate.v1 ``change``).
+CANDIDATE_ADDED = "added"
+CANDIDATE_CHANGED = "changed"
+CANDIDATE_WITHDRAWN = "withdrawn"
+CANDIDATE_CHANGES: tuple[str, ...] = (CANDIDATE_ADDED, CANDIDATE_CHANGED, CANDIDATE_WITHDRAWN)
 
 Scalar = str | int | float | None
 

@@ -1,4 +1,4 @@
-"""The project's topics, their configuration, and how keys map to partitions.
+"""The project's topics and their configuration (how keys map to partitions: :mod:`streams.kafka.partitioner`).
 
 Topic names come from ``streams.settings`` and always carry ``Settings.topic_prefix``. Creation is idempotent:
 topics that already exist are reported (with their partition count) and left unchanged, because changing the
@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import struct
 import sys
 import time
 from collections.abc import Mapping
@@ -63,49 +62,6 @@ class CreateReport:
 
     created: tuple[str, ...]
     existing: Mapping[str, int]
-
-
-def murmur2(data: bytes) -> int:
-    """Kafka's murmur2 as an unsigned 32-bit int (what aiokafka's ``murmur2`` returns), twice as fast: the
-    worker hashes every output key, and the 4-byte blocks are read in one ``struct`` call, not byte by byte."""
-    length = len(data)
-    m = 0x5BD1E995
-    h = 0x9747B28C ^ length
-    blocks = length >> 2
-    for k in struct.unpack_from(f"<{blocks}I", data) if blocks else ():
-        k = (k * m) & 0xFFFFFFFF
-        k ^= k >> 24
-        h = ((h * m) & 0xFFFFFFFF) ^ ((k * m) & 0xFFFFFFFF)
-    rest = length & 3
-    if rest:
-        tail = length - rest
-        if rest == 3:
-            h ^= data[tail + 2] << 16
-        if rest >= 2:
-            h ^= data[tail + 1] << 8
-        h = ((h ^ data[tail]) * m) & 0xFFFFFFFF
-    h ^= h >> 13
-    h = (h * m) & 0xFFFFFFFF
-    return h ^ (h >> 15)
-
-
-def partition_for_key(key: bytes | str, partitions: int) -> int:
-    """The partition Kafka's default partitioner (Java's and aiokafka's) picks for a non-null key.
-
-    ``toPositive(murmur2(key)) % partitions``: :func:`murmur2` returns the unsigned 32-bit hash, whose
-    low 31 bits equal Java's ``Utils.toPositive`` of the signed one. Strings are encoded as UTF-8, like
-    Kafka's StringSerializer.
-    """
-    if partitions < 1:
-        raise ValueError("partitions must be at least 1")
-    data = key.encode("utf-8") if isinstance(key, str) else key
-    return (murmur2(data) & 0x7FFFFFFF) % partitions
-
-
-def java_murmur2(key: bytes) -> int:
-    """Java's ``Utils.murmur2``: the same hash as a signed 32-bit int, to compare with Kafka's values."""
-    unsigned = murmur2(key)
-    return unsigned - (1 << 32) if unsigned & 0x80000000 else unsigned
 
 
 async def _wait_until_served(client: AIOKafkaAdminClient, names: list[str]) -> dict[str, int]:
@@ -246,7 +202,5 @@ __all__ = [
     "TopicSpec",
     "create_topics",
     "describe_topics",
-    "java_murmur2",
-    "partition_for_key",
     "run_cli",
 ]

@@ -212,7 +212,7 @@ def classify_file(
     stats = ReadStats()
     try:
         with _collector_paused():
-            parts = single_pass(path, settings, staged, _possible_other, bar and bar.update, stats)
+            parts = single_pass(path, settings, staged, _possible_other, bar.update if bar else None, stats)
     except NotConsecutive:
         _remove(staged)
     except BaseException:
@@ -245,14 +245,14 @@ def _two_passes(
         bar = ProgressBar(f"{os.path.basename(path)} 1/2", size) if show_progress else None
         with _collector_paused():
             stats = ReadStats()
-            subjects, possible_other = _first_pass(path, settings, spool, bar and bar.update, stats)
+            subjects, possible_other = _first_pass(path, settings, spool, bar.update if bar else None, stats)
             state.rows, state.one_line_records = stats.rows, stats.one_line_records
             if bar:
                 bar.finish()
             state.suffixes, state.determined, counts = _classify(subjects, possible_other, settings)
             subjects.clear()
         bar = ProgressBar(f"{os.path.basename(path)} 2/2", size) if show_progress else None
-        _second_pass(path, spool, state, paths, bar and bar.update)
+        _second_pass(path, spool, state, paths, bar.update if bar else None)
         if bar:
             bar.finish()
     return counts + SummaryCounts(line_count=state.rows)

@@ -21,7 +21,7 @@ from streams.offline.settings import ClassifySettings
 from streams.rules.engine import classify_subject
 from streams.rules.info import ELIGIBILITY_COLUMNS, empty_columns
 from streams.rules.subject import Subject
-from streams.summary import NOTHING, SummaryCounts, subject_counts
+from streams.summary import NOTHING, SummaryCounts, offline_outcomes, subject_counts
 
 NO_DETERMINATION = "," * len(ELIGIBILITY_COLUMNS)
 NO_DETERMINATION_LINE = NO_DETERMINATION + "\n"
@@ -59,7 +59,8 @@ class SubjectResults:
             # flows only evaluate the county's convictions (spec §8): otherwise nothing to decide or count
             infos = classify_subject(subject, self._flow, self._compute_at)
             dismiss_all = classify_subject(subject, self._what_if, self._compute_at)
-            part = subject_counts(subject, county, infos, dismiss_all, self._compute_at)
+            outcomes, totals = offline_outcomes(subject, county, infos, dismiss_all, self._compute_at)
+            part = subject_counts(county, outcomes, totals)
             if part is not NOTHING:
                 self.parts.append(part)
             for index, info in infos.items():

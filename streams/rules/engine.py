@@ -62,5 +62,6 @@ def classify_subject(subject: Subject, flow: Flow, compute_at: datetime) -> dict
             deceased=subject.is_deceased,
             determination=decision.determination,
             reason=decision.reason,
+            rule=decision.rule,
         )
     return infos

@@ -84,10 +84,11 @@ class EligibilityInfo:
     deceased: bool
     determination: Determination
     reason: str
+    rule: str = ""  # the flow's rule that decided (Decision.rule)
 
     @property
     def decision(self) -> Decision:
-        return Decision(self.determination, self.reason)
+        return Decision(self.determination, self.reason, self.rule)
 
     def columns(self, possible_other: str) -> list[str]:
         """The 18 eligibility columns exactly as gogen writes them, in :data:`ELIGIBILITY_COLUMNS` order."""

@@ -17,6 +17,7 @@ import orjson
 from aiokafka import TopicPartition
 
 from streams.errors import ClearanceError
+from streams.events.model import ACTIVE
 from streams.kafka.clients import consumer
 from streams.kafka.topics import partition_count
 from streams.settings import DETERMINATIONS, Settings
@@ -62,7 +63,7 @@ async def read_latest(settings: Settings, topic: str, wait_idle: float) -> dict[
 
 def active_determinations(latest: dict[bytes, Any]) -> list[dict[str, Any]]:
     """Current determinations (retracted convictions have none), in conviction-id order."""
-    dets = [v for v in latest.values() if isinstance(v, dict) and v.get("status") == "active"]
+    dets = [v for v in latest.values() if isinstance(v, dict) and v.get("status") == ACTIVE]
     return sorted(dets, key=lambda d: d["conviction_id"])
 
 

@@ -9,8 +9,8 @@ from typing import Any
 
 import orjson
 
+from streams.summary import NO_CONVICTION, NO_CONVICTION_LAST_7_YEARS, NO_FELONY, county_report
 from streams.tools.export import current_determinations
-from streams.worker.impact import county_report
 
 _LINES = (
     ("people with a Prop 64 conviction here", "subjectsWithProp64ConvictionCountInCounty"),
@@ -19,9 +19,9 @@ _LINES = (
     ("people getting some relief", "subjectsWithSomeReliefCount"),
 )
 _RELIEF = (
-    ("people left with no felony", "CountSubjectsNoFelony"),
-    ("people left with no conviction", "CountSubjectsNoConviction"),
-    ("people with no conviction in the last 7 years", "CountSubjectsNoConvictionLast7Years"),
+    ("people left with no felony", NO_FELONY),
+    ("people left with no conviction", NO_CONVICTION),
+    ("people with no conviction in the last 7 years", NO_CONVICTION_LAST_7_YEARS),
 )
 
 

@@ -1,30 +1,36 @@
-"""The Faust application: ``faust -A streams.worker.app worker`` or ``clearance worker --policies FILE``.
+"""The Faust application, built by passing settings and policies in: ``create_app(settings, policies)``.
 
-The agent stays thin — decode → pure core (``streams.incremental``) → emit — and everything it needs lives in one
-``Runtime`` object (settings, policies, metrics, topic names) so tests can build an app with a memory store.
-Faust's web server is off: its table views would serve people's records over HTTP.
+``clearance worker --policies FILE`` validates the policies and asks the broker for the input's partition count,
+then builds the app here. ``faust -A streams.worker.app worker`` reads the app lazily through this module's
+``app`` attribute, built from the environment (:class:`~streams.settings.Settings`, ``CLEARANCE_POLICIES``,
+``CLEARANCE_PARTITIONS``) on first access: importing this module builds nothing and creates no folder.
+
+The agent stays thin — decode → pure core → emit, in :class:`~streams.worker.handler.EventHandler` — and the rest
+of the worker's shell is :class:`~streams.worker.service.WorkerService`. Faust's web server is off: its table
+views would serve people's records over HTTP.
 """
 
 from __future__ import annotations
 
 import asyncio
-import logging
-import os
 from typing import Any
 
 import faust
 from faust.types import TP
+from prometheus_client import REGISTRY
 
 from streams.settings import RECORD_CHANGES, Settings
-from streams.worker import faust_patches as faust_tuning
-from streams.worker.handler import Runtime
-
-log = logging.getLogger(__name__)
+from streams.worker import faust_patches
+from streams.worker.gauges import Gauges
+from streams.worker.handler import EventHandler
+from streams.worker.metrics import Metrics
+from streams.worker.policies import Policies, load_policies
+from streams.worker.refresh import Refresher
+from streams.worker.service import WorkerService
+from streams.worker.store import FaustTableStore
 
 TABLE = "subjects"
 YIELD_EVERY = 32  # events the agent handles between turns it gives the event loop
-# How long the broker may hold a fetch that finds no new data (faust hard-codes 1,500 ms: see faust_tuning).
-FETCH_MAX_WAIT_MS = int(os.environ.get("CLEARANCE_FETCH_MAX_WAIT_MS", "50"))
 
 
 def _credentials(settings: Settings) -> Any:
@@ -40,14 +46,12 @@ def _credentials(settings: Settings) -> Any:
     return None
 
 
-def create_app(settings: Settings | None = None, partitions: int | None = None) -> faust.App:
-    """Build the app; ``partitions`` must equal the input topic's (the table is co-partitioned with it)."""
-    settings = settings or Settings()
-    partitions = partitions or int(os.environ.get("CLEARANCE_PARTITIONS", "4"))
-    faust_tuning.shorten_fetch_wait(FETCH_MAX_WAIT_MS)
-    faust_tuning.rocksdb_without_wal()
-    faust_tuning.deliver_without_tasks()
-    faust_tuning.publish_without_yield()
+def create_app(settings: Settings, policies: Policies, metrics: Metrics | None = None) -> faust.App:
+    """Build the worker's app. ``settings.partitions`` must equal the input topic's (the table is co-partitioned
+    with it); ``metrics`` default to a bundle on prometheus_client's global registry. The built
+    :class:`WorkerService` is ``app.clearance``."""
+    faust_patches.apply(settings.fetch_max_wait_ms)
+    partitions = settings.partitions
     app_id = settings.topic(settings.app_id)
     datadir = settings.data_dir / "worker" / app_id  # one datadir per app id: RocksDB files must not mix
     datadir.mkdir(parents=True, exist_ok=True)
@@ -62,7 +66,7 @@ def create_app(settings: Settings | None = None, partitions: int | None = None) 
         key_serializer="raw",
         value_serializer="raw",
         topic_partitions=partitions,
-        topic_replication_factor=int(os.environ.get("CLEARANCE_REPLICATION_FACTOR", "1")),
+        topic_replication_factor=settings.replication_factor,
         broker_session_timeout=10.0,
         broker_heartbeat_interval=3.0,
         broker_commit_interval=1.0,
@@ -74,30 +78,31 @@ def create_app(settings: Settings | None = None, partitions: int | None = None) 
         stream_wait_empty=False,
         table_standby_replicas=0,
     )
-    # `faust -A streams.worker.app worker` switches web_enabled back on unless given --without-web; the boot strategy's
-    # own flag wins over the setting, so faust's web server (whose /table views would serve people's records)
-    # stays off whichever command starts the worker.
-    app.boot_strategy.enable_web = False
-    # The worker takes faust's Monitor sensor out once running (Runtime.before_first_event); this bare sensor,
+    faust_patches.disable_web(app)
+    # The worker takes faust's Monitor sensor out once running (WorkerService.before_first_event); this bare sensor,
     # which does nothing, keeps faust's rebalance bookkeeping from warning that there are no sensors.
     app.sensors.add(faust.Sensor())
-    runtime = Runtime(app, settings, partitions)
-    app.clearance = runtime  # type: ignore[attr-defined]
-    changes = app.topic(settings.topic(RECORD_CHANGES), key_type=bytes, value_type=bytes, partitions=partitions)
+    input_topic = settings.topic(RECORD_CHANGES)
+    changes = app.topic(input_topic, key_type=bytes, value_type=bytes, partitions=partitions)
     # Co-partitioned with the input: a key lives in its event's partition, so a read is one RocksDB lookup in that
     # partition's database (with use_partitioner=True faust probes every partition's database and hashes each
-    # changelog key again). The policy/date refresh, which writes outside any event, names the partition itself
-    # (Runtime._refresh_all).
+    # changelog key again). The refresh, which writes outside any event, names the partition itself
+    # (FaustTableStore.put_outside_event).
     table = app.Table(TABLE, key_type=bytes, value_type=bytes, partitions=partitions)
-    runtime.table = table
+    metrics = metrics if metrics is not None else Metrics.create(REGISTRY)
+    gauges = Gauges(metrics, input_topic)
+    store = FaustTableStore(table, input_topic, partitions)
+    handler = EventHandler(app.producer, settings, policies, metrics, store, gauges)
+    service = WorkerService(app, settings, handler, Refresher(handler))
+    app.clearance = service  # type: ignore[attr-defined]
 
     @app.agent(changes, name="classify")
     async def classify(stream: faust.StreamT) -> None:
-        await runtime.before_first_event()
+        await service.before_first_event(table)
         handled = 0
         async for event in stream.events():
             msg = event.message
-            await runtime.handle(msg.key, msg.value, msg.topic, msg.partition, msg.offset)
+            await handler.handle(msg.key, msg.value, msg.topic, msg.partition, msg.offset)
             handled += 1
             if handled % YIELD_EVERY == 0:
                 # A buffered stream never suspends, so give the loop a turn: faust's producer buffer (the table's
@@ -106,21 +111,36 @@ def create_app(settings: Settings | None = None, partitions: int | None = None) 
 
     @app.task
     async def serve_metrics() -> None:
-        runtime.start()
+        service.serve_metrics()
 
     @app.timer(interval=2.0)
     async def housekeeping() -> None:
-        await runtime.housekeeping()
+        await service.housekeeping()
 
-    @app.on_partitions_revoked.connect
+    @app.on_partitions_revoked.connect  # type: ignore[arg-type]  # faust's signal type wants `signal` by name
     async def on_revoked(app: faust.App, revoked: set[TP], **_: Any) -> None:
-        runtime.on_revoked(revoked)
+        service.on_revoked(revoked)
 
-    @app.on_rebalance_complete.connect
+    @app.on_rebalance_complete.connect  # type: ignore[arg-type]
     async def on_rebalanced(app: faust.App, **_: Any) -> None:
-        runtime.on_rebalance_complete()
+        service.on_rebalance_complete()
 
     return app
 
 
-app = create_app()
+def app_from_environment() -> faust.App:
+    """The app ``faust -A streams.worker.app`` runs: settings and policies from the environment."""
+    settings = Settings()
+    return create_app(settings, load_policies(settings.policies_path))
+
+
+_built: dict[str, faust.App] = {}
+
+
+def __getattr__(name: str) -> Any:
+    """``streams.worker.app.app``, built on first access (PEP 562), so importing the module has no side effect."""
+    if name != "app":
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    if "app" not in _built:
+        _built["app"] = app_from_environment()
+    return _built["app"]

@@ -1,13 +1,15 @@
-"""``clearance worker``: validate the policies, match the input topic's partition count, then run the Faust worker.
+"""``clearance worker``: validate the policies and settings, match the input topic's partition count, then run the
+Faust worker built from them.
 
 Validation happens before Faust starts so a typo in the policies file is a one-line error, not a crash loop.
+Everything reaches the app as arguments: nothing is handed over through environment variables.
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
-import os
+import dataclasses
 import sys
 
 from streams.errors import ClearanceError
@@ -23,41 +25,42 @@ async def _input_partitions(settings: Settings) -> int | None:
     return await partition_count(settings, settings.topic(RECORD_CHANGES))
 
 
+def _fail(message: str) -> int:
+    print(f"clearance worker: {message}", file=sys.stderr)
+    return 2
+
+
 def run_cli(args: argparse.Namespace) -> int:
     try:
         policies = load_policies(args.policies)
+        settings = Settings()
     except ClearanceError as exc:
-        print(f"clearance worker: {exc}", file=sys.stderr)
-        return 2
+        return _fail(str(exc))
     if args.metrics_port is not None:
-        os.environ["CLEARANCE_METRICS_PORT"] = str(args.metrics_port)
-    settings = Settings()
+        settings = dataclasses.replace(settings, metrics_port=args.metrics_port)
     if settings.event_loop not in EVENT_LOOPS:
-        print(f"clearance worker: CLEARANCE_EVENT_LOOP must be one of {', '.join(EVENT_LOOPS)}, "
-              f"not {settings.event_loop!r}", file=sys.stderr)
-        return 2
+        return _fail(f"CLEARANCE_EVENT_LOOP must be one of {', '.join(EVENT_LOOPS)}, not {settings.event_loop!r}")
     try:
         partitions = asyncio.run(asyncio.wait_for(_input_partitions(settings), 30))
     except Exception as exc:  # broker down or unreachable: say so plainly
-        print(f"clearance worker: cannot reach Kafka at {settings.bootstrap}: {exc}", file=sys.stderr)
-        return 2
+        return _fail(f"cannot reach Kafka at {settings.bootstrap}: {exc}")
     if partitions is None:
-        print(
-            f"clearance worker: topic {settings.topic(RECORD_CHANGES)} does not exist; run `clearance topics create`",
-            file=sys.stderr,
-        )
-        return 2
-    os.environ["CLEARANCE_PARTITIONS"] = str(partitions)
-    os.environ["CLEARANCE_POLICIES"] = os.path.abspath(args.policies)
+        return _fail(f"topic {settings.topic(RECORD_CHANGES)} does not exist; run `clearance topics create`")
+    settings = dataclasses.replace(settings, partitions=partitions, policies_path=args.policies)
 
     import faust
-    import mode.loop
 
-    mode.loop.use(settings.event_loop)  # faust's own switch (`faust worker --loop uvloop` does the same)
+    from streams.worker import faust_patches
 
-    from streams.worker.app import app
+    try:
+        faust_patches.check_version()
+    except ClearanceError as exc:
+        return _fail(str(exc))
+    faust_patches.use_event_loop(settings.event_loop)
 
-    app.clearance.configure(policies)  # type: ignore[attr-defined]
+    from streams.worker.app import create_app
+
+    app = create_app(settings, policies)
     worker = faust.Worker(app, loglevel=args.loglevel, quiet=True)
     worker.execute_from_commandline()
     return 0

@@ -1,14 +1,62 @@
-"""Four measured fixes to faust-streaming 0.15 defaults that faust offers no setting for.
+"""Everything that touches faust's (and mode's) internals, in one place, for the faust versions it was tested on.
 
-Each one is a small, idempotent patch applied by ``create_app``; ``tests/test_faust_tuning.py`` pins what each
-must keep doing, and BENCHMARKS.md has the figures.
+* Four measured fixes to faust-streaming 0.15 defaults that faust offers no setting for (:func:`apply`): each a
+  small, idempotent patch applied by ``create_app``; ``tests/worker/test_faust_patches.py`` pins what each must
+  keep doing, and BENCHMARKS.md has the figures.
+* The few reaches into private faust state the worker needs (the aiokafka producer behind faust's, the last
+  offset handed to the agent, table writes outside an event, the Monitor sensor, the web switch, recovery state).
+
+:func:`check_version` refuses a faust outside the tested range with one clear line instead of a patch that
+silently does nothing (or breaks) on a faust whose internals moved.
 """
 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable, Generator
+import weakref
+from collections.abc import Callable, Generator, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
 from typing import Any
+
+from streams.errors import ClearanceError
+
+# faust-streaming versions whose internals these functions were written and tested against: [low, high).
+TESTED_VERSIONS = ((0, 15), (0, 16))
+
+
+class FaustVersionError(ClearanceError):
+    """The installed faust-streaming is outside the range the worker's faust patches were tested on."""
+
+
+def _version_tuple(version: str) -> tuple[int, int]:
+    major, minor, *_ = [*version.split("."), "0"]
+    return int(major), int("".join(ch for ch in minor if ch.isdigit()) or 0)
+
+
+def check_version(version: str | None = None) -> str:
+    """The installed faust version (or ``version``), if inside :data:`TESTED_VERSIONS`; else a clear error."""
+    if version is None:
+        import faust
+
+        version = str(faust.__version__)
+    low, high = TESTED_VERSIONS
+    if not low <= _version_tuple(version) < high:
+        raise FaustVersionError(
+            f"faust-streaming {version} is not supported: the worker is tested with "
+            f">={low[0]}.{low[1]},<{high[0]}.{high[1]} (pip install 'faust-streaming>={low[0]}.{low[1]},"
+            f"<{high[0]}.{high[1]}')"
+        )
+    return version
+
+
+def apply(fetch_max_wait_ms: int) -> None:
+    """Check the faust version and apply the four measured fixes (each idempotent)."""
+    check_version()
+    shorten_fetch_wait(fetch_max_wait_ms)
+    rocksdb_without_wal()
+    deliver_without_tasks()
+    publish_without_yield()
 
 
 def _replace(cls: type, name: str, wrap: Callable[[Any], Any]) -> None:
@@ -60,7 +108,7 @@ def rocksdb_without_wal() -> None:
             if not self.use_rocksdict:
                 return db
             write_options = faust_rocksdb.rocksdict.WriteOptions()
-            write_options.disable_wal = True
+            write_options.disable_wal = True  # type: ignore[method-assign,assignment]  # rocksdict's stub: a property
             db.set_write_options(write_options)
             return db
 
@@ -152,3 +200,70 @@ def publish_without_yield() -> None:
         return get_producer
 
     _replace(Topic, "_get_producer", wrap)
+
+
+# -- reaches into faust's state ------------------------------------------------------------------------------------
+
+
+def disable_web(app: Any) -> None:
+    """Keep faust's web server off whichever command starts the worker: ``faust -A … worker`` switches
+    ``web_enabled`` back on unless given ``--without-web``, and the boot strategy's own flag wins over the setting
+    (its /table views would serve people's records)."""
+    app.boot_strategy.enable_web = False
+
+
+def remove_monitor(app: Any) -> None:
+    """Take faust's Monitor sensor out (it keeps per-event statistics for the web views, which are off: ~2 % of
+    the CPU). Idempotent: faust restarts a crashed agent, which runs the start-up again."""
+    monitor = app.monitor
+    if monitor in app.sensors:
+        app.sensors.remove(monitor)
+
+
+def kafka_producer(producer: Any) -> Any:
+    """The aiokafka producer behind faust's producer (faust has no public way to it); started by the caller."""
+    return producer._ensure_producer()
+
+
+def last_read_offset(consumer: Any, tp: Any) -> int | None:
+    """The offset of the last message faust's consumer handed to the agent on ``tp`` (None: none yet)."""
+    offset = consumer._read_offset.get(tp)
+    return None if offset is None else int(offset)
+
+
+def is_recovering(app: Any) -> bool:
+    """Whether the app is rebalancing or its tables are restoring from their changelogs."""
+    recovery = getattr(app.tables, "recovery", None)
+    return bool(getattr(app, "rebalancing", False)) or bool(getattr(recovery, "in_recovery", False))
+
+
+def use_event_loop(name: str) -> None:
+    """faust's own switch (``faust worker --loop uvloop`` does the same); call before the app is built."""
+    import mode.loop
+
+    mode.loop.use(name)
+
+
+@dataclass(frozen=True, slots=True)
+class _Message:
+    topic: str
+    partition: int
+
+
+@dataclass(frozen=True, slots=True, weakref_slot=True)
+class _Event:
+    message: _Message
+
+
+@contextmanager
+def writes_to_partition(topic: str, partition: int) -> Iterator[None]:
+    """Let table writes outside any event go to ``partition``: faust's table (for the changelog) and RocksDB store
+    take a write's partition from the event being processed and refuse writes without one."""
+    import faust.streams as faust_streams
+
+    event = _Event(_Message(topic, partition))
+    token = faust_streams._current_event.set(weakref.ref(event))  # type: ignore[arg-type]
+    try:
+        yield
+    finally:
+        faust_streams._current_event.reset(token)

@@ -26,12 +26,14 @@ from wsgiref.simple_server import WSGIServer
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, start_http_server
 
 from streams import RULESET_VERSION, __version__
+from streams.events.model import CANDIDATE_CHANGES, ERROR_KINDS, EVENT_TYPES, Retract, Upsert
+from streams.events.model import RETRACTED as RETRACTED_STATUS
+from streams.summary import RELIEF_FIGURES
 
 __all__ = [
     "ALLOWED_LABELS",
     "CANDIDATE_CHANGES",
     "EVENT_TO_DETERMINATION_BUCKETS",
-    "EVENT_TYPES",
     "IMPACT_FIGURES",
     "INVALID_KINDS",
     "METRIC_DOCS",
@@ -45,15 +47,13 @@ __all__ = [
     "serve",
 ]
 
-EVENT_TYPES = ("record.upserted", "record.retracted", "record.changed")
-RECORD_OPS = ("upserted", "retracted")
-INVALID_KINDS = ("not_json", "schema", "unknown_type", "oversized", "processing")
-CANDIDATE_CHANGES = ("added", "changed", "withdrawn")
-IMPACT_FIGURES = ("no_felony", "no_conviction", "no_conviction_last_7_years")
+RECORD_OPS = (Upsert.op, Retract.op)
+INVALID_KINDS = ERROR_KINDS
+IMPACT_FIGURES = tuple(RELIEF_FIGURES)
 
-# Determination label values for "no determination" and "the conviction was retracted".
+# Determination label values for "no determination" and "the conviction was retracted" (the status's name).
 NO_DETERMINATION = "none"
-RETRACTED = "retracted"
+RETRACTED = RETRACTED_STATUS
 
 # Per-event processing: the rules take ~2-3 µs and faust ~160 µs per message (shared/faust-notes.md), so the
 # interesting range is 50 µs .. a few ms, with a tail up to seconds for GC pauses and RocksDB compaction.

@@ -54,7 +54,7 @@ class Policies:
     by_county: Mapping[str, Policy]
     fingerprint: str
     # whether some flow sees subjects under the pilot code-section rule, for which the worker must build subjects
-    # that keep their records (Subject.rebuilt); otherwise it uses the leaner Subject.push_fields
+    # that keep their rows (Subject(keep_rows=True), so Subject.rebuilt works); otherwise they keep none
     keeps_records: bool = field(init=False)
     _uses_processing_date: bool = field(init=False)
 
@@ -101,7 +101,7 @@ def build_policy(county: str, spec: Any) -> Policy:
     if not isinstance(spec, Mapping):
         raise OptionsError(f"county {county!r}: policy must be a JSON object")
     flow_name = spec.get("flow")
-    if flow_name not in FLOWS:
+    if not isinstance(flow_name, str) or flow_name not in FLOWS:
         raise OptionsError(f"county {county!r}: flow must be one of {', '.join(FLOW_NAMES)}, not {flow_name!r}")
     flow_spec = FLOWS[flow_name]
     compute_at = _parse_day(county, spec.get("compute_at"))

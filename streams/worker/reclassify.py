@@ -16,8 +16,7 @@ from typing import Any
 from streams.doj import columns as C
 from streams.doj.record import fields_from_rule_values, rule_values
 from streams.events.builders import candidate_change, determination_event, retracted_determination
-from streams.events.codec import Retract, Upsert
-from streams.events.model import RETRACTED
+from streams.events.model import RETRACTED, Retract, Upsert
 from streams.rules.engine import classify_subject
 from streams.rules.info import EligibilityInfo, possible_other_p64_charges
 from streams.rules.subject import Subject, build_subject
@@ -107,6 +106,7 @@ def _determinations(
             compute_at=compute_at,
             determination=info.determination.value,
             reason=info.reason,
+            rule=info.rule,
             facts=_facts(info, rows[index]),
             subject=counts,
             in_last_7_years=conv.occurred_in_last_7_years(compute_at),

@@ -15,6 +15,7 @@ from typing import Any
 import orjson
 
 from streams.doj.record import rule_values
+from streams.events.model import ACTIVE
 
 STATE_VERSION = 2
 
@@ -32,7 +33,7 @@ class Emitted:
 
     @property
     def is_active(self) -> bool:
-        return self.determination["status"] == "active"
+        return self.determination["status"] == ACTIVE
 
 
 @dataclass(slots=True)

@@ -12,7 +12,8 @@ import time
 from collections.abc import Callable
 
 from streams.doj.columns import INDEX, NUM_COLUMNS
-from streams.events import decode_record_change, encode, record_change_event
+from streams.events.builders import record_change_event
+from streams.events.codec import decode_record_change, encode
 from streams.events.schemas import validator
 
 DIGEST = "0123456789abcdef" * 4

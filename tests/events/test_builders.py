@@ -14,20 +14,16 @@ from streams import RULESET_VERSION
 from streams.doj.columns import COLUMNS
 from streams.doj.record import derive, fields_from_rule_values, rule_values
 from streams.errors import EventError
-from streams.events import (
-    DETERMINATIONS,
-    ERROR_KINDS,
-    MAX_CHANGES,
-    Upsert,
+from streams.events.builders import (
     candidate_change,
     candidate_event,
     dead_letter_event,
-    decode_record_change,
     determination_event,
-    encode,
     record_change_event,
     retracted_determination,
 )
+from streams.events.codec import decode_record_change, encode
+from streams.events.model import DETERMINATIONS, ERROR_KINDS, MAX_CHANGES, Upsert
 from streams.events.schemas import validate
 
 DIGEST = hashlib.sha256(b"a DOJ research file").hexdigest()
@@ -104,6 +100,7 @@ def _determination(**overrides: Any) -> dict[str, Any]:
         "compute_at": datetime(2024, 5, 1),
         "determination": "Eligible for Reduction",
         "reason": "Reduce all HS 11359 convictions",
+        "rule": "reduce 11359",
         "facts": FACTS,
         "subject": SUBJECT,
         "in_last_7_years": False,
@@ -226,16 +223,17 @@ def test_retraction_keeps_the_conviction_and_clears_the_outcome() -> None:
     previous = _determination()
     retracted = retracted_determination(previous, revision=2, source_event_id="evt-2")
     validate("determination.v1", retracted)
-    assert (retracted["status"], retracted["determination"], retracted["reason"]) == ("retracted", None, None)
+    outcome = (retracted["status"], retracted["determination"], retracted["reason"], retracted["rule"])
+    assert outcome == ("retracted", None, None, None)
     assert (retracted["revision"], retracted["source_event_id"]) == (2, "evt-2")
     assert {
         k: v
         for k, v in retracted.items()
-        if k not in ("status", "determination", "reason", "revision", "source_event_id")
+        if k not in ("status", "determination", "reason", "rule", "revision", "source_event_id")
     } == {
         k: v
         for k, v in previous.items()
-        if k not in ("status", "determination", "reason", "revision", "source_event_id")
+        if k not in ("status", "determination", "reason", "rule", "revision", "source_event_id")
     }
     assert previous["status"] == "active"
 

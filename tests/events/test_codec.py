@@ -9,14 +9,8 @@ import orjson
 import pytest
 
 from streams.errors import EventError
-from streams.events import (
-    MAX_CHANGES,
-    RecordChangeEvent,
-    Retract,
-    Upsert,
-    decode_record_change,
-    encode,
-)
+from streams.events.codec import decode_record_change, encode
+from streams.events.model import MAX_CHANGES, RecordChangeEvent, Retract, Upsert
 
 PERSONAL = "SKYWALKER,LUKE"  # must never appear in an error message
 

@@ -17,7 +17,7 @@ from streams.kafka.clients import (
     started_admin,
     wait_for_broker,
 )
-from streams.kafka.topics import partition_for_key
+from streams.kafka.partitioner import partition_for_key
 from streams.settings import Settings
 
 

@@ -16,18 +16,17 @@ from hypothesis import strategies as st
 
 from streams.kafka import jars
 from streams.kafka.clients import producer, started_admin
-from streams.kafka.topics import (
-    TOPIC_SPECS,
-    create_topics,
-    describe_topics,
-    java_murmur2,
-    murmur2,
-    partition_for_key,
-    run_cli,
-)
+from streams.kafka.partitioner import murmur2, partition_for_key
+from streams.kafka.topics import TOPIC_SPECS, create_topics, describe_topics, run_cli
 from streams.settings import CANDIDATES, DEAD_LETTERS, DETERMINATIONS, RECORD_CHANGES, Settings
 
 JAVA_PROBE = Path(__file__).parent / "java" / "PartitionProbe.java"
+
+
+def java_murmur2(key: bytes) -> int:
+    """Java's ``Utils.murmur2``: the same hash as a signed 32-bit int, to compare with Kafka's values."""
+    unsigned = murmur2(key)
+    return unsigned - (1 << 32) if unsigned & 0x80000000 else unsigned
 
 
 def test_specs_cover_the_settings_topics_and_only_determinations_are_compacted() -> None:

@@ -15,7 +15,8 @@ import pytest
 from jsonschema import ValidationError
 
 from streams.errors import EventError
-from streams.events import RECORD_CHANGE_V1, decode_record_change
+from streams.events.codec import decode_record_change
+from streams.events.model import RECORD_CHANGE_V1
 from streams.events.schemas import SCHEMA_NAMES, errors
 
 EXAMPLES_DIR = Path(__file__).resolve().parents[2] / "schemas" / "examples"

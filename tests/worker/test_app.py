@@ -6,16 +6,21 @@ from pathlib import Path
 
 import pytest
 from faust.stores.rocksdb import USE_ROCKSDICT, RocksDBOptions
+from prometheus_client import CollectorRegistry
 
 from streams.settings import Settings
 from streams.worker.app import TABLE, create_app
+from streams.worker.metrics import Metrics
+from streams.worker.policies import parse_policies
+
+POLICIES = parse_policies({"counties": {"LOS ANGELES": {"flow": "los_angeles"}}})
 
 
 @pytest.fixture
 def app(tmp_path: Path):  # type: ignore[no-untyped-def]
     settings = Settings(bootstrap="127.0.0.1:1", topic_prefix="t.", data_dir=tmp_path, store="rocksdb://",
-                        metrics_port=0)
-    return create_app(settings, partitions=3)
+                        metrics_port=0, partitions=3)
+    return create_app(settings, POLICIES, Metrics.create(CollectorRegistry()))
 
 
 def test_the_subjects_table_is_co_partitioned_with_the_input(app) -> None:  # type: ignore[no-untyped-def]

@@ -13,10 +13,31 @@ from faust.topics import Topic
 from faust.transport.consumer import Consumer
 from mode import Service
 
-from streams.worker import faust_patches as faust_tuning
+from streams.worker import faust_patches
+from streams.worker.faust_patches import FaustVersionError, check_version
 
-faust_tuning.deliver_without_tasks()
-faust_tuning.publish_without_yield()
+
+@pytest.fixture(autouse=True, scope="module")
+def _patched() -> None:
+    """The two patches these tests pin, applied as ``create_app`` applies them (not at import)."""
+    faust_patches.deliver_without_tasks()
+    faust_patches.publish_without_yield()
+
+
+def test_the_installed_faust_is_in_the_tested_range_and_others_are_refused() -> None:
+    assert check_version().startswith("0.15.")
+    assert check_version("0.15.9") == "0.15.9"
+    for version in ("0.14.2", "0.16.0", "1.0.0"):
+        with pytest.raises(FaustVersionError, match=f"faust-streaming {version} is not supported"):
+            check_version(version)
+
+
+def test_removing_the_monitor_twice_is_harmless() -> None:
+    monitor = object()
+    app = SimpleNamespace(monitor=monitor, sensors={monitor, "other"})
+    faust_patches.remove_monitor(app)
+    faust_patches.remove_monitor(app)  # faust restarts a crashed agent, which runs the start-up again
+    assert app.sensors == {"other"}
 
 
 async def _wait_first(service: Service, *coros: Any) -> Any:
@@ -126,7 +147,7 @@ async def test_faust_consumers_get_the_short_fetch_wait(monkeypatch: pytest.Monk
                         lambda self, transport: built, raising=False)
     monkeypatch.setattr(AIOKafkaConsumerThread, "_create_worker_consumer",
                         AIOKafkaConsumerThread._create_worker_consumer)
-    faust_tuning.shorten_fetch_wait(50)
+    faust_patches.shorten_fetch_wait(50)
     assert AIOKafkaConsumerThread._create_worker_consumer(None, None) is built  # type: ignore[arg-type]
     assert built._fetch_max_wait_ms == 50
 
@@ -139,6 +160,6 @@ def test_a_patch_applied_again_wraps_the_original_not_its_own_wrapper() -> None:
     def wrap(original: Any) -> Any:
         return lambda self: f"patched({original(self)})"
 
-    faust_tuning._replace(Target, "name", wrap)
-    faust_tuning._replace(Target, "name", wrap)  # every create_app applies the patches
+    faust_patches._replace(Target, "name", wrap)
+    faust_patches._replace(Target, "name", wrap)  # every create_app applies the patches
     assert Target().name() == "patched(faust)"

@@ -18,11 +18,15 @@ from aiokafka.partitioner import murmur2 as aiokafka_murmur2
 from factories import LA, conviction
 from prometheus_client import CollectorRegistry
 
-import streams.worker.handler as runtime_module
+import streams.worker.handler as handler_module
 from streams.settings import Settings
-from streams.worker.handler import Runtime
+from streams.worker.gauges import Gauges
+from streams.worker.handler import EventHandler
 from streams.worker.metrics import Metrics
 from streams.worker.policies import parse_policies
+from streams.worker.refresh import Refresher
+from streams.worker.service import WorkerService
+from streams.worker.store import DictStore
 
 LA_POLICY = {"counties": {LA: {"flow": "los_angeles", "compute_at": "2019-11-11"}}}
 
@@ -45,15 +49,25 @@ class FakeApp:
     rebalancing: bool = False
 
 
-def make_runtime(policies: dict[str, Any] = LA_POLICY) -> tuple[Runtime, FakeApp, Metrics]:
+def make_worker(policies: dict[str, Any] = LA_POLICY) -> tuple[WorkerService, FakeApp, Metrics]:
+    """A ready worker service on a dict store and a recording producer (its handler is ``service.handler``)."""
     app = FakeApp()
-    settings = Settings(bootstrap="127.0.0.1:1", topic_prefix="p.", metrics_port=0)
-    runtime = Runtime(app, settings, 4)
-    runtime.table = {}
+    settings = Settings(bootstrap="127.0.0.1:1", topic_prefix="p.", metrics_port=0, partitions=4)
     metrics = Metrics.create(CollectorRegistry())
-    runtime.configure(parse_policies(policies), metrics)
-    runtime._ready = True
-    return runtime, app, metrics
+    gauges = Gauges(metrics, settings.topic("court.record-changes"))
+    handler = EventHandler(app.producer, settings, parse_policies(policies), metrics, DictStore(), gauges)
+    service = WorkerService(app, settings, handler, Refresher(handler))
+    service.ready = True
+    return service, app, metrics
+
+
+def make_runtime(policies: dict[str, Any] = LA_POLICY) -> tuple[EventHandler, FakeApp, Metrics]:
+    service, app, metrics = make_worker(policies)
+    return service.handler, app, metrics
+
+
+def table(handler: EventHandler) -> dict[bytes, bytes]:
+    return handler.store.data  # type: ignore[attr-defined,no-any-return]
 
 
 def event(subject: str = "S1", *records: dict[str, Any], event_id: str = "e1") -> bytes:
@@ -74,7 +88,7 @@ async def test_an_event_sends_determinations_and_candidates_keyed_by_conviction(
     topics = [(topic, key) for topic, key, _ in app.producer.sent]
     assert topics == [("p.clearance.determinations", b"S1:001001001000"),
                       ("p.clearance.dismissal-candidates", b"S1:001001001000")]
-    assert b"S1" in runtime.table
+    assert b"S1" in table(runtime)
     assert value(metrics, "clearance_events_consumed_total", type="record.upserted") == 1
     assert value(metrics, "clearance_determinations_emitted_total", flow="los_angeles", county=LA,
                  determination="Eligible for Dismissal") == 1
@@ -86,7 +100,7 @@ async def test_outputs_go_to_the_partition_kafkas_default_partitioner_picks() ->
                                                                                   "20110101"))
     await runtime.handle(b"S1", raw, "p.court.record-changes", 2, 10)
     assert set(app.producer.partitions) == {None}  # partition counts unknown: the producer picks
-    runtime._output_partitions = {"p.clearance.determinations": 7, "p.clearance.dismissal-candidates": 5}
+    runtime.output_partitions = {"p.clearance.determinations": 7, "p.clearance.dismissal-candidates": 5}
     await runtime.handle(b"S2", event("S2", conviction("001001001000", "11359 HS", "20100101"),
                                       conviction("002001001000", "11357 HS", "20110101")),
                          "p.court.record-changes", 2, 11)
@@ -101,10 +115,10 @@ async def test_a_redelivered_offset_resends_the_same_bytes_and_changes_nothing()
     runtime, app, _ = make_runtime()
     raw = event("S1", conviction("001001001000", "11359 HS", "20100101"))
     await runtime.handle(b"S1", raw, "p.court.record-changes", 2, 10)
-    first, state = list(app.producer.sent), dict(runtime.table)
+    first, state = list(app.producer.sent), dict(table(runtime))
     await runtime.handle(b"S1", raw, "p.court.record-changes", 2, 10)
     assert app.producer.sent[len(first):] == first
-    assert runtime.table == state
+    assert table(runtime) == state
 
 
 @pytest.mark.parametrize(
@@ -123,7 +137,7 @@ async def test_bad_input_is_dead_lettered_with_its_reason(key: bytes | None, raw
     assert (topic, dlq_key, letter["error_kind"]) == ("p.court.record-changes.dlq", key, kind)
     assert letter["source"] == {"topic": "p.court.record-changes", "partition": 1, "offset": 7}
     assert value(metrics, "clearance_invalid_events_total", kind=kind) == 1
-    assert runtime.table == {}
+    assert table(runtime) == {}
 
 
 async def test_a_failure_in_the_rules_is_dead_lettered_and_the_next_event_still_works(monkeypatch) -> None:
@@ -132,7 +146,7 @@ async def test_a_failure_in_the_rules_is_dead_lettered_and_the_next_event_still_
     def broken(*_: Any) -> Any:
         raise RuntimeError("boom")
 
-    monkeypatch.setattr(runtime_module, "reclassify", broken)
+    monkeypatch.setattr(handler_module, "reclassify", broken)
     await runtime.handle(b"S1", event("S1", conviction("001001001000", "11359 HS", "20100101")),
                          "p.court.record-changes", 0, 1)
     assert [letter["error_kind"] for _, _, letter in app.producer.sent] == ["processing"]
@@ -144,24 +158,25 @@ async def test_a_failure_in_the_rules_is_dead_lettered_and_the_next_event_still_
 
 
 async def test_gauges_follow_the_held_subjects_and_a_policy_change_is_applied_to_them() -> None:
-    runtime, app, metrics = make_runtime()
+    service, app, metrics = make_worker()
+    runtime = service.handler
     await runtime.handle(b"S1", event("S1", conviction("001001001000", "11359 HS", "20100101")),
                          "p.court.record-changes", 0, 1)
     await runtime.handle(b"S2", event("S2", conviction("001001001000", "11359 HS", "20100101", subject="S2"),
                                       conviction("002001001000", "459 PC", "20150101", subject="S2", county="KERN")),
                          "p.court.record-changes", 1, 1)
-    await runtime.housekeeping()
+    await service.housekeeping()
     assert value(metrics, "clearance_subjects_in_state") == 2
     assert value(metrics, "clearance_candidates", county=LA, determination="Eligible for Dismissal") == 1  # S1
     assert value(metrics, "clearance_impact_subjects", county=LA, figure="no_conviction") == 1
 
     # restarted with a lower dismissal age: both were born in 1980 (39 at compute-at). S2 becomes a candidate;
     # S1 stays one, now for its age (the age rule comes before "only Prop 64"), so its candidate changes
-    runtime.configure(parse_policies({"counties": {LA: {"flow": "los_angeles", "compute_at": "2019-11-11",
-                                                        "individual_age": 39}}}))
+    runtime.policies = parse_policies({"counties": {LA: {"flow": "los_angeles", "compute_at": "2019-11-11",
+                                                         "individual_age": 39}}})
     sent_before = len(app.producer.sent)
-    runtime.on_rebalance_complete()
-    await runtime.housekeeping()
+    service.on_rebalance_complete()
+    await service.housekeeping()
     new = [(topic, msg["conviction_id"], msg.get("change"), msg["revision"]) for topic, _, msg in
            app.producer.sent[sent_before:]]
     assert new == [("p.clearance.determinations", "S1:001001001000", None, 2),
@@ -169,7 +184,7 @@ async def test_gauges_follow_the_held_subjects_and_a_policy_change_is_applied_to
                    ("p.clearance.determinations", "S2:001001001000", None, 2),
                    ("p.clearance.dismissal-candidates", "S2:001001001000", "added", 2)]
     assert value(metrics, "clearance_candidates", county=LA, determination="Eligible for Dismissal") == 2
-    await runtime.housekeeping()  # nothing left to refresh
+    await service.housekeeping()  # nothing left to refresh
     assert len(app.producer.sent) == sent_before + 4
 
 
@@ -184,7 +199,8 @@ class FakeKafka:
 
 
 async def test_start_learns_the_output_partition_counts_and_tolerates_a_missing_topic() -> None:
-    runtime, app, _ = make_runtime()
+    service, app, _ = make_worker()
+    service.ready = False
     kafka = FakeKafka({"p.changelog": 4, "p.clearance.determinations": 6})
 
     async def no_op() -> None:
@@ -192,10 +208,12 @@ async def test_start_learns_the_output_partition_counts_and_tolerates_a_missing_
 
     app.producer.maybe_start = no_op  # type: ignore[attr-defined]
     app.producer._ensure_producer = lambda: kafka  # type: ignore[attr-defined]
-    app.sensors = SimpleNamespace(remove=lambda sensor: None)  # type: ignore[attr-defined]
-    app.monitor = object()  # type: ignore[attr-defined]
+    monitor = object()
+    app.sensors = {monitor}  # type: ignore[attr-defined]
+    app.monitor = monitor  # type: ignore[attr-defined]
     changelog = SimpleNamespace(maybe_declare=no_op, get_topic_name=lambda: "p.changelog")
-    runtime.table = SimpleNamespace(changelog_topic=changelog)
-    await runtime.before_first_event()
-    assert runtime._output_partitions == {"p.clearance.determinations": 6}  # candidates: the producer picks
-    assert runtime._ready
+    await service.before_first_event(SimpleNamespace(changelog_topic=changelog))
+    assert service.handler.output_partitions == {"p.clearance.determinations": 6}  # candidates: the producer picks
+    assert service.ready and app.sensors == set()  # type: ignore[attr-defined]
+    await service.before_first_event(SimpleNamespace(changelog_topic=changelog))  # a restarted agent runs it again
+    assert service.ready

@@ -13,11 +13,11 @@ from prometheus_client import CollectorRegistry, generate_latest
 from prometheus_client.parser import text_string_to_metric_families
 
 from streams import RULESET_VERSION, __version__
+from streams.events.model import EVENT_TYPES
 from streams.worker.metrics import (
     ALLOWED_LABELS,
     CANDIDATE_CHANGES,
     EVENT_TO_DETERMINATION_BUCKETS,
-    EVENT_TYPES,
     IMPACT_FIGURES,
     INVALID_KINDS,
     METRIC_DOCS,

@@ -28,3 +28,9 @@ def test_a_bad_policies_file_is_a_one_line_error(tmp_path: Path, capsys) -> None
     bad.write_text('{"counties": {"LOS ANGELES": {"flow": "no_such_flow"}}}')
     assert run_cli(_args(bad)) == 2
     assert capsys.readouterr().err.startswith("clearance worker: ")
+
+
+def test_a_setting_that_is_not_a_number_is_a_one_line_error(monkeypatch: pytest.MonkeyPatch, capsys) -> None:  # type: ignore[no-untyped-def]
+    monkeypatch.setenv("CLEARANCE_MAX_EVENT_BYTES", "1MB")
+    assert run_cli(_args(STATEWIDE)) == 2
+    assert "CLEARANCE_MAX_EVENT_BYTES must be a whole number, got '1MB'" in capsys.readouterr().err

@@ -1,8 +1,10 @@
-"""gogen's impact figures from one person's determinations (worker gauges and `clearance report`)."""
+"""gogen's impact figures from one person's determination events: the worker's gauges and `clearance report`
+(both through :mod:`streams.summary`, the one implementation of the figures)."""
 
 from __future__ import annotations
 
-from streams.worker.impact import candidate_counts, county_report, subject_impact
+from streams.summary import county_report, subject_impact
+from streams.worker.gauges import candidate_counts
 
 SUBJECT = {"convictions": 2, "felony_convictions": 1, "convictions_last_7_years": 1}
 
@@ -10,7 +12,8 @@ SUBJECT = {"convictions": 2, "felony_convictions": 1, "convictions_last_7_years"
 def det(cid: str, determination: str, *, felony: bool, recent: bool, county: str = "KERN", status: str = "active",
         code: str = "11359 HS") -> dict:
     return {"conviction_id": cid, "county": county, "code_section": code, "determination": determination,
-            "reason": "r", "is_felony": felony, "in_last_7_years": recent, "status": status, "subject": SUBJECT}
+            "reason": "r", "is_felony": felony, "in_last_7_years": recent, "status": status, "subject": SUBJECT,
+            "facts": {"date_of_conviction": "2012-03-04" if recent else None}}
 
 
 def test_all_convictions_dismissed_counts_in_every_figure() -> None:

@@ -1,0 +1,101 @@
+"""The worker's gauges of what it holds: people in state, current candidates, impact figures, consumer lag.
+
+Each held person contributes to the candidate and impact gauges; the contribution is replaced whenever the person's
+answers change and dropped when their partition moves to another worker, so every worker reports only the people
+it holds and the gauges of all workers add up (the dashboards and alerts sum them).
+"""
+
+from __future__ import annotations
+
+import logging
+from collections import Counter
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from typing import Any
+
+from streams.events.model import ACTIVE, CANDIDATE_DETERMINATIONS
+from streams.summary import Det, subject_impact
+from streams.worker.metrics import Metrics
+from streams.worker.state import SubjectState
+
+log = logging.getLogger(__name__)
+
+
+def candidate_counts(determinations: Iterable[Det]) -> Counter[tuple[str, str]]:
+    """(county, determination) → number of current candidates (dismissal or reduction) of this person."""
+    return Counter(
+        (d["county"], d["determination"])
+        for d in determinations
+        if d.get("status", ACTIVE) == ACTIVE and d["determination"] in CANDIDATE_DETERMINATIONS
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class _Contribution:
+    partition: int
+    candidates: Counter[tuple[str, str]]
+    impact: dict[str, set[str]]
+
+    def impact_keys(self) -> Iterator[tuple[str, str]]:
+        return ((county, figure) for county, figures in self.impact.items() for figure in figures)
+
+
+class Gauges:
+    """Per-subject contributions to the gauges, summed; :meth:`publish` writes them to the metrics."""
+
+    def __init__(self, metrics: Metrics, input_topic: str) -> None:
+        self.metrics = metrics
+        self.input_topic = input_topic
+        self._contrib: dict[bytes, _Contribution] = {}
+        self._candidates: Counter[tuple[str, str]] = Counter()
+        self._impact: Counter[tuple[str, str]] = Counter()
+
+    @property
+    def subjects(self) -> int:
+        return len(self._contrib)
+
+    def account(self, key: bytes, partition: int, state: SubjectState) -> None:
+        """Replace this subject's contribution with what its last emitted answers say."""
+        self.drop(key)
+        dets = [e.determination for e in state.emitted.values()]
+        contrib = _Contribution(partition, candidate_counts(dets), subject_impact(dets))
+        self._contrib[key] = contrib
+        self._candidates.update(contrib.candidates)
+        self._impact.update(contrib.impact_keys())
+
+    def drop(self, key: bytes) -> None:
+        old = self._contrib.pop(key, None)
+        if old is not None:
+            self._candidates.subtract(old.candidates)
+            self._impact.subtract(old.impact_keys())
+
+    def drop_partitions(self, partitions: set[int]) -> None:
+        """Subjects of these input partitions now belong to another worker: stop counting them here."""
+        for key in [k for k, c in self._contrib.items() if c.partition in partitions]:
+            self.drop(key)
+
+    def publish(self) -> None:
+        m = self.metrics
+        m.subjects_in_state.set(len(self._contrib))
+        for (county, determination), n in self._candidates.items():
+            m.candidates.labels(county=county, determination=determination).set(n)
+        for (county, figure), n in self._impact.items():
+            m.set_impact(county, figure, n)
+
+    def publish_lag(self, consumer: Any) -> None:
+        """Messages not yet handed to the agent, per assigned input partition."""
+        from streams.worker.faust_patches import last_read_offset
+
+        try:
+            assignment = consumer.assignment()
+        except Exception:  # consumer not started yet
+            return
+        for tp in assignment:
+            if tp.topic != self.input_topic:
+                continue
+            high = consumer.highwater(tp)
+            if high is None:
+                continue
+            read = last_read_offset(consumer, tp)
+            position = (read + 1) if read is not None else 0
+            self.metrics.consumer_lag.labels(topic=tp.topic, partition=str(tp.partition)).set(max(0, high - position))

@@ -1,0 +1,86 @@
+"""Where the worker keeps each person's :class:`~streams.worker.state.SubjectState`: one typed seam, two stores.
+
+The shell reads and writes states only through :class:`SubjectStore`, so the per-event handler and the refresh
+scan are tested with :class:`DictStore` (the same bytes as the real store) and run on :class:`FaustTableStore`
+(faust's table, RocksDB with a changelog topic) in the worker. Keys are subject ids as UTF-8 bytes; a state
+lives in the partition of its subject's input events (the table is co-partitioned with the input topic).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, MutableMapping
+from typing import Any, Protocol
+
+from streams.kafka.partitioner import partition_for_key
+from streams.worker.state import SubjectState
+
+
+class SubjectStore(Protocol):
+    """Per-subject state, by subject key."""
+
+    def get(self, key: bytes) -> SubjectState | None:
+        """The state held for ``key``, or ``None`` for a subject never seen (or held by another worker)."""
+        ...
+
+    def put(self, key: bytes, state: SubjectState, partition: int) -> None:
+        """Store ``state``; ``partition`` is the input partition of the subject's events (where it must live)."""
+        ...
+
+    def put_outside_event(self, key: bytes, state: SubjectState) -> None:
+        """Store ``state`` from outside an event (a policy or date refresh): the store finds its partition."""
+        ...
+
+    def items(self) -> Iterator[tuple[bytes, SubjectState]]:
+        """Every held state, decoded one at a time."""
+        ...
+
+
+class DictStore:
+    """A dict of encoded states: what unit tests use (the states go through the same bytes as in RocksDB)."""
+
+    def __init__(self, data: MutableMapping[bytes, bytes] | None = None) -> None:
+        self.data: MutableMapping[bytes, bytes] = {} if data is None else data
+
+    def get(self, key: bytes) -> SubjectState | None:
+        raw = self.data.get(key)
+        return SubjectState.from_bytes(raw) if raw else None
+
+    def put(self, key: bytes, state: SubjectState, partition: int) -> None:
+        self.data[key] = state.to_bytes()
+
+    def put_outside_event(self, key: bytes, state: SubjectState) -> None:
+        self.data[key] = state.to_bytes()
+
+    def items(self) -> Iterator[tuple[bytes, SubjectState]]:
+        for key, raw in list(self.data.items()):
+            yield key, SubjectState.from_bytes(raw)
+
+
+class FaustTableStore:
+    """faust's table of subject states (its ``data`` is the store of the current partitions)."""
+
+    def __init__(self, table: Any, input_topic: str, partitions: int) -> None:
+        self.table = table
+        self.input_topic = input_topic
+        self.partitions = partitions
+
+    def get(self, key: bytes) -> SubjectState | None:
+        # the table's store directly: one lookup (the table's own get looks twice)
+        raw = self.table.data.get(key)
+        return SubjectState.from_bytes(raw) if raw else None
+
+    def put(self, key: bytes, state: SubjectState, partition: int) -> None:
+        self.table[key] = state.to_bytes()  # inside an event: faust takes the event's partition
+
+    def put_outside_event(self, key: bytes, state: SubjectState) -> None:
+        from streams.worker.faust_patches import writes_to_partition
+
+        with writes_to_partition(self.input_topic, self.partition_of(key)):
+            self.table[key] = state.to_bytes()
+
+    def partition_of(self, key: bytes) -> int:
+        return partition_for_key(key, self.partitions)
+
+    def items(self) -> Iterator[tuple[bytes, SubjectState]]:
+        for key, raw in list(self.table.items()):
+            yield key, SubjectState.from_bytes(raw)
