@@ -7,19 +7,21 @@ predicate sees the subject, the conviction and compute-at, and is pure.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 from types import MappingProxyType
 from typing import Any, Protocol
 
 from streams.errors import OptionsError
+from streams.rules.flips import Flips, passed
 from streams.rules.info import PROP64_EFFECTIVE_DATE
 from streams.rules.outcome import Decision
 from streams.rules.subject import Conviction, Subject
 
 Predicate = Callable[[Subject, Conviction, datetime], bool]
 Outcome = Decision | Callable[[Conviction], Decision]
+FlipDates = Callable[[Subject, Conviction], Iterable[datetime]]
 
 
 class Flow(Protocol):
@@ -39,6 +41,9 @@ class Flow(Protocol):
 
     @property
     def options(self) -> Mapping[str, Any]: ...
+
+    @property
+    def rules(self) -> tuple[Rule, ...]: ...
 
     def evaluates(self, subject: Subject, conviction: Conviction) -> bool: ...
 
@@ -61,13 +66,26 @@ class Rule:
     """One step of a flow: when ``applies`` holds, the flow answers ``outcome``, whose ``rule`` is ``name``.
 
     ``outcome`` is a decision, or a function of the conviction when the reason quotes it.
+
+    Every rule says how its predicate depends on compute-at, exactly one of: ``timeless=True`` (it never reads
+    ``t``), or ``flips(subject, conviction)``, the instants on or after which its value may differ from the value
+    before them (``streams/rules/flips.py``; more is safe, fewer is wrong). The schedule
+    (``streams/rules/schedule.py``) evaluates a flow only on those days; a rule declaring neither is refused here.
     """
 
     name: str
     applies: Predicate
     outcome: Outcome
+    flips: FlipDates | None = None
+    timeless: bool = False
 
     def __post_init__(self) -> None:
+        if (self.flips is None) != self.timeless:
+            both = ", not both" if self.timeless else ""
+            raise TypeError(
+                f"rule {self.name!r}: declare when its predicate can change (flips=...) "
+                f"or that it never reads compute-at (timeless=True){both}"
+            )
         object.__setattr__(self, "outcome", _named(self.outcome, self.name))
 
 
@@ -164,3 +182,9 @@ def has_several_convictions(subject: Subject, conviction: Conviction, t: datetim
 def sentence_completed(subject: Subject, conviction: Conviction, t: datetime) -> bool:
     """This conviction's own sentence ended strictly before compute-at (pilots)."""
     return conviction.sentence_end_date < t
+
+
+def sentence_completed_flips(subject: Subject, conviction: Conviction) -> Flips:
+    """:func:`sentence_completed` holds from the first midnight after the sentence end (which is often not a
+    midnight: a month is 30.5 days)."""
+    return passed(conviction.sentence_end_date)

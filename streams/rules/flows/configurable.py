@@ -19,7 +19,8 @@ from typing import Any
 
 from streams.errors import OptionsError
 from streams.gocompat.dates import add_years
-from streams.rules.flows.base import FlowSpec, Predicate, Rule, RuleFlow, is_misdemeanor
+from streams.rules.flips import Flips, reached, years_after_passed, years_after_reached
+from streams.rules.flows.base import FlipDates, FlowSpec, Predicate, Rule, RuleFlow, is_misdemeanor
 from streams.rules.matchers import SECTION_MATCHERS
 from streams.rules.outcome import NO_DECISION, Decision, Determination
 from streams.rules.subject import Conviction, Subject
@@ -176,6 +177,13 @@ def _older_than(years: int) -> Predicate:
     return applies
 
 
+def _older_than_flips(years: int) -> FlipDates:
+    def flips(subject: Subject, conviction: Conviction) -> Flips:
+        return reached(add_years(subject.dob, years))
+
+    return flips
+
+
 def _conviction_at_least_years_ago(years: int) -> Predicate:
     def applies(subject: Subject, conviction: Conviction, t: datetime) -> bool:
         return conviction.disposition_date <= add_years(t, -years)  # inclusive (quirk 5)
@@ -183,11 +191,25 @@ def _conviction_at_least_years_ago(years: int) -> Predicate:
     return applies
 
 
+def _conviction_at_least_years_ago_flips(years: int) -> FlipDates:
+    def flips(subject: Subject, conviction: Conviction) -> Flips:
+        return years_after_reached(conviction.disposition_date, years)
+
+    return flips
+
+
 def _crime_free_for(years: int) -> Predicate:
     def applies(subject: Subject, conviction: Conviction, t: datetime) -> bool:
         return subject.facts.most_recent_conviction_date < add_years(t, -years)  # strict (quirk 5)
 
     return applies
+
+
+def _crime_free_for_flips(years: int) -> FlipDates:
+    def flips(subject: Subject, conviction: Conviction) -> Flips:
+        return years_after_passed(subject.facts.most_recent_conviction_date, years)
+
+    return flips
 
 
 def _only_prop64(subject: Subject, conviction: Conviction, t: datetime) -> bool:
@@ -200,38 +222,66 @@ def _deceased(subject: Subject, conviction: Conviction, t: datetime) -> bool:
 
 def _rules(options: EligibilityOptions) -> tuple[Rule, ...]:
     dismissal = Determination.DISMISSAL
-    rules = [Rule("misdemeanor or infraction", is_misdemeanor, MISDEMEANOR)]
+    rules = [Rule("misdemeanor or infraction", is_misdemeanor, MISDEMEANOR, timeless=True)]
     rules += [
-        Rule(f"dismiss {key}", _matches(key), Decision(dismissal, dismissal_reason(key)))
+        Rule(f"dismiss {key}", _matches(key), Decision(dismissal, dismissal_reason(key)), timeless=True)
         for key in options.dismiss
     ]
     if options.subject_under_21_at_conviction:
         rules.append(
             Rule(
-                "under 21 at conviction", _under_21_at_conviction, Decision(dismissal, "21 years or younger")
+                "under 21 at conviction",
+                _under_21_at_conviction,
+                Decision(dismissal, "21 years or younger"),
+                timeless=True,
             )
         )
     if (age := options.subject_age_threshold) != 0:
-        rules.append(Rule("age threshold", _older_than(age), Decision(dismissal, f"{age} years or older")))
+        rules.append(
+            Rule(
+                "age threshold",
+                _older_than(age),
+                Decision(dismissal, f"{age} years or older"),
+                flips=_older_than_flips(age),
+            )
+        )
     if (years := options.years_since_conviction_threshold) != 0:
         reason = f"Conviction occurred {years} or more years ago"
         rules.append(
-            Rule("years since conviction", _conviction_at_least_years_ago(years), Decision(dismissal, reason))
+            Rule(
+                "years since conviction",
+                _conviction_at_least_years_ago(years),
+                Decision(dismissal, reason),
+                flips=_conviction_at_least_years_ago_flips(years),
+            )
         )
     if (years := options.years_crime_free_threshold) != 0:
         reason = f"No convictions in the past {years} years"
-        rules.append(Rule("years crime free", _crime_free_for(years), Decision(dismissal, reason)))
+        rules.append(
+            Rule(
+                "years crime free",
+                _crime_free_for(years),
+                Decision(dismissal, reason),
+                flips=_crime_free_for_flips(years),
+            )
+        )
     if options.subject_has_only_prop64_charges:
         rules.append(
-            Rule("only Prop 64 charges", _only_prop64, Decision(dismissal, "Only has 11357-60 charges"))
+            Rule(
+                "only Prop 64 charges",
+                _only_prop64,
+                Decision(dismissal, "Only has 11357-60 charges"),
+                timeless=True,
+            )
         )
     if options.subject_is_deceased:
-        rules.append(Rule("deceased", _deceased, Decision(dismissal, "Individual is deceased")))
+        rules.append(Rule("deceased", _deceased, Decision(dismissal, "Individual is deceased"), timeless=True))
     rules += [
         Rule(
             f"reduce {key}",
             _matches(key),
             Decision(Determination.REDUCTION, reduction_reason(key)),
+            timeless=True,
         )
         for key in options.reduce
     ]

@@ -24,7 +24,9 @@ from typing import Any
 
 from streams.errors import OptionsError
 from streams.gocompat.dates import add_years, years_since
+from streams.rules.flips import NEVER, Flips, reached, years_after_reached, years_since_exceeds
 from streams.rules.flows.base import (
+    FlipDates,
     FlowSpec,
     Predicate,
     Rule,
@@ -86,12 +88,32 @@ def _older_than(years: int) -> Predicate:
     return applies
 
 
+def _older_than_flips(years: int) -> FlipDates:
+    def flips(subject: Subject, conviction: Conviction) -> Flips:
+        return reached(add_years(subject.dob, years))
+
+    return flips
+
+
 def _21_or_younger_now(subject: Subject, conviction: Conviction, t: datetime) -> bool:
     return years_since(t, subject.dob) <= 21
 
 
+def _21_or_younger_now_flips(subject: Subject, conviction: Conviction) -> Flips:
+    return years_since_exceeds(subject.dob, 21)  # age at t: ends 7,671 days after birth
+
+
 def _only_prop64_and_completed(subject: Subject, conviction: Conviction, t: datetime) -> bool:
     return subject.only_prop64 and subject.all_sentences_completed(t)
+
+
+def _sentences_completed_flips(subject: Subject, conviction: Conviction) -> Flips:
+    """``all_sentences_completed``: the latest sentence end (often not a midnight) ``<= t``."""
+    return reached(subject.facts.latest_sentence_end_date)
+
+
+def _only_prop64_and_completed_flips(subject: Subject, conviction: Conviction) -> Flips:
+    return _sentences_completed_flips(subject, conviction) if subject.only_prop64 else NEVER
 
 
 def _conviction_free_for(years: int) -> Predicate:
@@ -99,6 +121,13 @@ def _conviction_free_for(years: int) -> Predicate:
         return subject.facts.most_recent_conviction_date <= add_years(t, -years)  # inclusive (quirk 5)
 
     return applies
+
+
+def _conviction_free_for_flips(years: int) -> FlipDates:
+    def flips(subject: Subject, conviction: Conviction) -> Flips:
+        return years_after_reached(subject.facts.most_recent_conviction_date, years)
+
+    return flips
 
 
 def _serving_sentence(subject: Subject, conviction: Conviction, t: datetime) -> bool:
@@ -133,31 +162,50 @@ def los_angeles_flow(county: str = COUNTY, options: Mapping[str, Any] | None = N
             "misdemeanor or infraction",
             is_misdemeanor,
             Decision(D.CITY_ATTORNEY, "Misdemeanor or Infraction"),
+            timeless=True,
         ),
         Rule(
             "on or after 11/9/2016",
             not_before_effective_date,
             Decision(D.NOT_ELIGIBLE, "Occurred after 11/09/2016"),
+            timeless=True,
         ),
-        Rule("11357(a) or (b)", _is_11357_a_or_b, Decision(D.DISMISSAL, "11357(a) or 11357(b)")),
-        Rule("other 11357", _is_11357, Decision(D.HAND_REVIEW, "Other 11357")),
-        Rule("earlier superstrike", _earlier_superstrike, Decision(D.NOT_ELIGIBLE, "PC 667(e)(2)(c)(iv)")),
-        Rule("earlier PC 290", _earlier_pc290, Decision(D.NOT_ELIGIBLE, "PC 290")),
-        Rule("two priors", _two_priors, Decision(D.NOT_ELIGIBLE, "Two priors")),
-        Rule("age", _older_than(age), Decision(D.DISMISSAL, f"{age} years or older")),
-        Rule("21 or younger", _21_or_younger_now, Decision(D.DISMISSAL, "21 years or younger")),
+        Rule("11357(a) or (b)", _is_11357_a_or_b, Decision(D.DISMISSAL, "11357(a) or 11357(b)"), timeless=True),
+        Rule("other 11357", _is_11357, Decision(D.HAND_REVIEW, "Other 11357"), timeless=True),
+        Rule(
+            "earlier superstrike",
+            _earlier_superstrike,
+            Decision(D.NOT_ELIGIBLE, "PC 667(e)(2)(c)(iv)"),
+            timeless=True,
+        ),
+        Rule("earlier PC 290", _earlier_pc290, Decision(D.NOT_ELIGIBLE, "PC 290"), timeless=True),
+        Rule("two priors", _two_priors, Decision(D.NOT_ELIGIBLE, "Two priors"), timeless=True),
+        Rule("age", _older_than(age), Decision(D.DISMISSAL, f"{age} years or older"), flips=_older_than_flips(age)),
+        Rule(
+            "21 or younger",
+            _21_or_younger_now,
+            Decision(D.DISMISSAL, "21 years or younger"),
+            flips=_21_or_younger_now_flips,
+        ),
         Rule(
             "only Prop 64, sentences completed",
             _only_prop64_and_completed,
             Decision(D.DISMISSAL, "Only has 11357-60 charges and completed sentence"),
+            flips=_only_prop64_and_completed_flips,
         ),
         Rule(
             "conviction free",
             _conviction_free_for(years),
             Decision(D.DISMISSAL, f"No convictions in past {years} years"),
+            flips=_conviction_free_for_flips(years),
         ),
-        Rule("serving sentence", _serving_sentence, Decision(D.HAND_REVIEW, "Currently serving sentence")),
-        Rule("deceased", _deceased, Decision(D.DISMISSAL, "Deceased")),
+        Rule(
+            "serving sentence",
+            _serving_sentence,
+            Decision(D.HAND_REVIEW, "Currently serving sentence"),
+            flips=_sentences_completed_flips,
+        ),
+        Rule("deceased", _deceased, Decision(D.DISMISSAL, "Deceased"), timeless=True),
     )
     return RuleFlow(
         name=NAME,

@@ -14,6 +14,7 @@ from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 
+from streams.rules.flips import NEVER, Flips
 from streams.rules.flows.base import (
     FlowSpec,
     Rule,
@@ -24,8 +25,9 @@ from streams.rules.flows.base import (
     require_county,
     require_no_options,
     sentence_completed,
+    sentence_completed_flips,
 )
-from streams.rules.flows.sacramento import years_since_most_recent
+from streams.rules.flows.sacramento import years_since_most_recent, years_since_most_recent_exceeds
 from streams.rules.outcome import Decision, Determination
 from streams.rules.subject import Conviction, Subject
 
@@ -59,28 +61,55 @@ def _several_and_crime_free_5(subject: Subject, conviction: Conviction, t: datet
     return has_several_convictions(subject, conviction, t) and years_since_most_recent(subject, t) > 5
 
 
+def _several_and_crime_free_5_flips(subject: Subject, conviction: Conviction) -> Flips:
+    return years_since_most_recent_exceeds(subject, 5) if len(subject.convictions) > 1 else NEVER
+
+
 RULES: tuple[Rule, ...] = (
     Rule(
         "on or after 11/9/2016",
         not_before_effective_date,
         Decision(D.NOT_ELIGIBLE, "Occurred after 11/09/2016"),
+        timeless=True,
     ),
     Rule(
-        "related 4060 BP with Prop 64 in cycle", _related_4060_in_prop64_cycle, Decision(D.MAYBE, "4060 BP")
+        "related 4060 BP with Prop 64 in cycle",
+        _related_4060_in_prop64_cycle,
+        Decision(D.MAYBE, "4060 BP"),
+        timeless=True,
     ),
-    Rule("related with Prop 64 in cycle", _related_in_prop64_cycle, _dismiss_quoting_section),
-    Rule("related without Prop 64 in cycle", _related, Decision(D.MAYBE, "No Related Prop64 Charges")),
-    Rule("misdemeanor or infraction", is_misdemeanor, Decision(D.DISMISSAL, "Misdemeanor or Infraction")),
-    Rule("11357", _starts_11357, Decision(D.DISMISSAL, "11357 HS")),
+    Rule("related with Prop 64 in cycle", _related_in_prop64_cycle, _dismiss_quoting_section, timeless=True),
+    Rule(
+        "related without Prop 64 in cycle",
+        _related,
+        Decision(D.MAYBE, "No Related Prop64 Charges"),
+        timeless=True,
+    ),
+    Rule(
+        "misdemeanor or infraction",
+        is_misdemeanor,
+        Decision(D.DISMISSAL, "Misdemeanor or Infraction"),
+        timeless=True,
+    ),
+    Rule("11357", _starts_11357, Decision(D.DISMISSAL, "11357 HS"), timeless=True),
     Rule(
         "several convictions, none in 5 years",
         _several_and_crime_free_5,
         Decision(D.DISMISSAL, "No convictions in past 5 years"),
+        flips=_several_and_crime_free_5_flips,
     ),
     Rule(
-        "several convictions", has_several_convictions, Decision(D.MAYBE, "Has convictions in past 5 years")
+        "several convictions",
+        has_several_convictions,
+        Decision(D.MAYBE, "Has convictions in past 5 years"),
+        timeless=True,
     ),
-    Rule("sentence completed", sentence_completed, Decision(D.DISMISSAL, "Sentence Completed")),
+    Rule(
+        "sentence completed",
+        sentence_completed,
+        Decision(D.DISMISSAL, "Sentence Completed"),
+        flips=sentence_completed_flips,
+    ),
 )
 
 

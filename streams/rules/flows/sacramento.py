@@ -11,6 +11,7 @@ from datetime import datetime
 from typing import Any
 
 from streams.gocompat.dates import ZERO_TIME, years_since
+from streams.rules.flips import NEVER, Flips, years_since_exceeds
 from streams.rules.flows.base import (
     FlowSpec,
     Rule,
@@ -21,6 +22,7 @@ from streams.rules.flows.base import (
     require_county,
     require_no_options,
     sentence_completed,
+    sentence_completed_flips,
 )
 from streams.rules.outcome import Decision, Determination
 from streams.rules.subject import Conviction, Subject
@@ -36,12 +38,22 @@ def years_since_most_recent(subject: Subject, t: datetime) -> float:
     return -1.0 if latest == ZERO_TIME else years_since(t, latest)
 
 
+def years_since_most_recent_exceeds(subject: Subject, years: int) -> Flips:
+    """When :func:`years_since_most_recent` first exceeds ``years`` (never without a dated conviction)."""
+    latest = subject.facts.most_recent_conviction_date
+    return NEVER if latest == ZERO_TIME else years_since_exceeds(latest, years)
+
+
 def _is_11357b(subject: Subject, conviction: Conviction, t: datetime) -> bool:
     return conviction.code_section.startswith("11357(b)")  # lower-case, as the pilot wrote it
 
 
 def _several_and_crime_free_10(subject: Subject, conviction: Conviction, t: datetime) -> bool:
     return has_several_convictions(subject, conviction, t) and years_since_most_recent(subject, t) > 10
+
+
+def _several_and_crime_free_10_flips(subject: Subject, conviction: Conviction) -> Flips:
+    return years_since_most_recent_exceeds(subject, 10) if len(subject.convictions) > 1 else NEVER
 
 
 def sacramento_flow(county: str = COUNTY, options: Mapping[str, Any] | None = None) -> RuleFlow:
@@ -53,20 +65,33 @@ def sacramento_flow(county: str = COUNTY, options: Mapping[str, Any] | None = No
             "on or after 11/9/2016",
             not_before_effective_date,
             Decision(D.NOT_ELIGIBLE, "Occurred after 11/09/2016"),
+            timeless=True,
         ),
-        Rule("misdemeanor or infraction", is_misdemeanor, Decision(D.DISMISSAL, "Misdemeanor or Infraction")),
-        Rule("11357(b)", _is_11357b, Decision(D.DISMISSAL, "HS 11357(b)")),
+        Rule(
+            "misdemeanor or infraction",
+            is_misdemeanor,
+            Decision(D.DISMISSAL, "Misdemeanor or Infraction"),
+            timeless=True,
+        ),
+        Rule("11357(b)", _is_11357b, Decision(D.DISMISSAL, "HS 11357(b)"), timeless=True),
         Rule(
             "several convictions, none in 10 years",
             _several_and_crime_free_10,
             Decision(D.DISMISSAL, "No convictions in past 10 years"),
+            flips=_several_and_crime_free_10_flips,
         ),
         Rule(
             "several convictions",
             has_several_convictions,
             Decision(D.REDUCTION, "Has convictions in past 10 years"),
+            timeless=True,
         ),
-        Rule("sentence completed", sentence_completed, Decision(D.DISMISSAL, "Sentence Completed")),
+        Rule(
+            "sentence completed",
+            sentence_completed,
+            Decision(D.DISMISSAL, "Sentence Completed"),
+            flips=sentence_completed_flips,
+        ),
     )
     return RuleFlow(
         name=NAME,

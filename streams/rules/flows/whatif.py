@@ -22,4 +22,4 @@ def _always(subject: Subject, conviction: Conviction, t: datetime) -> bool:
 def dismiss_all_prop64(county: str) -> RuleFlow:
     """Every Prop 64 conviction in ``county`` is dismissed ("DISMISS ALL PROP 64")."""
     decision = Decision(Determination.DISMISSAL, "Dismiss all Prop 64 charges")
-    return RuleFlow(DISMISS_ALL_PROP64, county, (Rule("dismiss all", _always, decision),), decision)
+    return RuleFlow(DISMISS_ALL_PROP64, county, (Rule("dismiss all", _always, decision, timeless=True),), decision)

@@ -28,14 +28,15 @@ def _quote(conviction: Conviction) -> Decision:
 
 
 def test_first_applicable_rule_wins_and_default_otherwise() -> None:
-    flow = RuleFlow("t", "X", (Rule("felony", _felony, FIRST), Rule("quote", _always, _quote)), DEFAULT)
+    rules = (Rule("felony", _felony, FIRST, timeless=True), Rule("quote", _always, _quote, timeless=True))
+    flow = RuleFlow("t", "X", rules, DEFAULT)
     subject = build_subject("S", [numbered(0, "11357 HS", county="X"), numbered(1, "11358 HS", felony=False)])
     felony, misdemeanor = subject.convictions
     assert flow.decide(subject, felony, T) == FIRST
     assert flow.decide(subject, felony, T).rule == "felony"
     quoted = flow.decide(subject, misdemeanor, T)
     assert quoted == Decision(Determination.MAYBE, "11358 HS") and quoted.rule == "quote"
-    empty = RuleFlow("t", "X", (Rule("felony", _felony, FIRST),), DEFAULT)
+    empty = RuleFlow("t", "X", (Rule("felony", _felony, FIRST, timeless=True),), DEFAULT)
     assert empty.decide(subject, misdemeanor, T) == DEFAULT
     assert empty.decide(subject, misdemeanor, T).rule == "default"
     assert DEFAULT.rule == ""  # the flow names its own copy; the table's decisions stay as written
