@@ -83,7 +83,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--rate", type=float, default=0.0, help="rows per second (0 = as fast as possible)")
     p.add_argument("--max-records-per-event", type=int, default=1000,
                    help="rows of one subject per event (1 = live-like single-record events)")
-    p.add_argument("--source-agency", default="CA-DOJ-BULK")
+    p.add_argument("--source-agency", default="CA-DOJ-BULK",
+                   help="the source the file's records come from (a snapshot replaces only this source's records)")
+    p.add_argument("--mode", choices=("snapshot", "upserts"), default="snapshot",
+                   help="snapshot (default): each person's rows replace that source's records of the person, and "
+                        "people absent from the file lose them; upserts: add the rows as records keyed by file")
+    p.add_argument("--extract-id", help="id of this extract (default: the file's digest)")
     p.add_argument("--no-progress", action="store_true")
     p.set_defaults(run=_handler("streams.tools.replay:run_cli"))
 

@@ -21,6 +21,7 @@ compose and in Kubernetes.
 | CLEARANCE_PARTITIONS | 4 | input topic partitions of a ``faust -A`` worker (``clearance worker`` asks the broker) |
 | CLEARANCE_REPLICATION_FACTOR | 1 | replication factor of the topics the worker declares (faust's changelog) |
 | CLEARANCE_POLICIES | deploy/policies/statewide.json | the county policies file of a worker started by ``faust -A`` |
+| CLEARANCE_TIMEZONE | America/Los_Angeles | time zone of the processing date (counties without a fixed compute_at) |
 
 Every variable the project reads is read here, and only when a :class:`Settings` is made: importing a module never
 reads the environment, and code that builds the worker passes a ``Settings`` down instead of writing variables.
@@ -30,14 +31,19 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass, field
+from datetime import date, datetime
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from streams.errors import ClearanceError
 from streams.events.model import MAX_EVENT_BYTES
 
 DEFAULT_BOOTSTRAP = "127.0.0.1:9092"
 DEFAULT_POLICIES = "deploy/policies/statewide.json"
+# The processing date of a county without a fixed compute_at is California's: at UTC midnight it is still the
+# afternoon before in California, and an answer due "on the birthday" must not come 7-8 hours early.
+DEFAULT_TIMEZONE = "America/Los_Angeles"
 
 
 class SettingsError(ClearanceError):
@@ -47,6 +53,15 @@ class SettingsError(ClearanceError):
 def _env(name: str, default: str) -> str:
     value = os.environ.get(name)
     return default if value is None or value == "" else value
+
+
+def _timezone_env(name: str, default: str) -> str:
+    text = _env(name, default)
+    try:
+        ZoneInfo(text)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise SettingsError(f"{name} must be an IANA time zone such as {default}, got {text!r}") from None
+    return text
 
 
 def _int_env(name: str, default: int, minimum: int = 0) -> int:
@@ -81,6 +96,11 @@ class Settings:
     partitions: int = field(default_factory=lambda: _int_env("CLEARANCE_PARTITIONS", 4, 1))
     replication_factor: int = field(default_factory=lambda: _int_env("CLEARANCE_REPLICATION_FACTOR", 1, 1))
     policies_path: Path = field(default_factory=lambda: Path(_env("CLEARANCE_POLICIES", DEFAULT_POLICIES)))
+    timezone: str = field(default_factory=lambda: _timezone_env("CLEARANCE_TIMEZONE", DEFAULT_TIMEZONE))
+
+    def processing_date(self) -> date:
+        """Today in :attr:`timezone`: the date counties without a fixed compute_at are evaluated at."""
+        return datetime.now(ZoneInfo(self.timezone)).date()
 
     def topic(self, name: str) -> str:
         """Full topic name with the environment's prefix."""

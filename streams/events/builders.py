@@ -17,7 +17,7 @@ from typing import Any
 from streams import RULESET_VERSION
 from streams.doj.columns import COLUMNS, NUM_COLUMNS
 from streams.errors import EventError
-from streams.events.ids import candidate_id, conviction_id, replay_event_id, replay_record_key
+from streams.events.ids import candidate_id, conviction_id, replay_event_id, replay_record_key, snapshot_event_id
 from streams.events.model import (
     ACTIVE,
     CANDIDATE_ADDED,
@@ -29,8 +29,10 @@ from streams.events.model import (
     DETERMINATIONS,
     DISMISSAL_CANDIDATE_V1,
     ERROR_KINDS,
+    EXTRACT_COMPLETED,
     MAX_CHANGES,
     RECORD_CHANGE_V1,
+    RECORD_SNAPSHOT,
     RECORD_UPSERTED,
     RETRACTED,
     SCHEMA,
@@ -83,6 +85,53 @@ def record_change_event(
     }
 
 
+def snapshot_event(
+    *,
+    subject_id: str,
+    rows: Sequence[tuple[int, str, Sequence[str]]],
+    source: str,
+    extract_id: str,
+    part: int,
+    parts: int,
+    emitted_at: datetime | str,
+) -> dict[str, object]:
+    """Part ``part`` of ``parts`` of a ``record.snapshot`` of one person: ``rows`` are (sequence, record key,
+    95 fields); empty fields are left out (an absent column reads as empty)."""
+    if not 0 < len(subject_id) <= 64:
+        raise EventError(SCHEMA, "$.subject_id: a replayed subject id must be 1 to 64 characters long")
+    if not 0 < len(rows) <= MAX_CHANGES:
+        raise ValueError(f"a record-change event holds 1 to {MAX_CHANGES} rows, got {len(rows)}")
+    changes: list[dict[str, object]] = []
+    for sequence, key, fields in rows:
+        if len(fields) != NUM_COLUMNS:
+            raise ValueError(f"a row has {len(fields)} fields, expected {NUM_COLUMNS}")
+        record = {name: value for name, value in zip(COLUMNS, fields, strict=True) if value}
+        changes.append({"op": "upserted", "record_key": key, "sequence": sequence, "record": record})
+    return {
+        "schema": RECORD_CHANGE_V1,
+        "event_id": snapshot_event_id(source, extract_id, subject_id, part),
+        "type": RECORD_SNAPSHOT,
+        "source_agency": source,
+        "emitted_at": format_date_time(emitted_at),
+        "subject_id": subject_id,
+        "changes": changes,
+        "snapshot": {"source": source, "extract_id": extract_id, "part": part, "parts": parts},
+    }
+
+
+def extract_completed_event(*, source: str, extract_id: str, partition: int, emitted_at: datetime | str) -> dict[
+        str, object]:
+    """The control event that closes extract ``extract_id`` of ``source`` on one partition of the input topic."""
+    return {
+        "schema": RECORD_CHANGE_V1,
+        "event_id": f"extract-completed:{extract_id[:64]}:{partition}",
+        "type": EXTRACT_COMPLETED,
+        "source_agency": source,
+        "emitted_at": format_date_time(emitted_at),
+        "snapshot": {"source": source, "extract_id": extract_id},
+    }
+
+
 def determination_event(
     *,
     subject_id: str,
@@ -103,6 +152,8 @@ def determination_event(
     revision: int,
     source_event_id: str | None,
     ruleset: str = RULESET_VERSION,
+    data_quality: Sequence[str] = (),
+    next_change: Mapping[str, str] | None = None,
 ) -> dict[str, object]:
     """An ``active`` determination of conviction ``<subject_id>:<count_order>``.
 
@@ -136,6 +187,8 @@ def determination_event(
         "revision": revision,
         "source_event_id": source_event_id,
         "ruleset": ruleset,
+        "data_quality": list(data_quality),
+        "next_change": None if next_change is None else dict(next_change),
     }
 
 
@@ -144,8 +197,8 @@ def retracted_determination(
 ) -> dict[str, object]:
     """The retraction of a conviction that disappeared, built from its last determination event.
 
-    Status ``retracted``, null determination, reason and rule, the new revision and cause; every other field
-    keeps its last known value so consumers still know which county, flow and candidate it was.
+    Status ``retracted``, null determination, reason, rule and next change, the new revision and cause; every
+    other field keeps its last known value so consumers still know which county, flow and candidate it was.
     """
     if revision < 1:
         raise ValueError("revision starts at 1")
@@ -155,6 +208,7 @@ def retracted_determination(
         "determination": None,
         "reason": None,
         "rule": None,
+        "next_change": None,
         "revision": revision,
         "source_event_id": source_event_id,
     }

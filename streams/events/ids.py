@@ -7,6 +7,8 @@ it is replayed.
 
 from __future__ import annotations
 
+import hashlib
+
 MAX_ID_LENGTH = 200
 
 
@@ -39,3 +41,20 @@ def replay_record_key(file_digest: str, row_index: int) -> str:
     if not file_digest:
         raise ValueError("file_digest must be a non-empty digest")
     return f"{file_digest[:16]}:{row_index}"
+
+
+def natural_record_key(cycle_order: str, step_order: str, count_order: str, ordinal: int) -> str:
+    """A DOJ row's record key from what identifies it in the person's history, not from where it sits in a file:
+    ``<CYC_ORDER>/<STP_ORDER>/<CNT_ORDER>/<n>``, ``n`` counting the person's earlier rows with the same three
+    orders (a count's sentence rows). Next month's extract gives an unchanged row the same key, so a snapshot
+    replaces it instead of adding a copy."""
+    key = f"{cycle_order}/{step_order}/{count_order}/{ordinal}"
+    if len(key) > MAX_ID_LENGTH:
+        raise ValueError("the row's cycle, step and count orders are too long for a record key")
+    return key
+
+
+def snapshot_event_id(source: str, extract_id: str, subject_id: str, part: int) -> str:
+    """Event id of part ``part`` of a person's snapshot in an extract (the same every time it is replayed)."""
+    person = hashlib.sha256(f"{source}\x1f{subject_id}".encode()).hexdigest()[:24]
+    return f"snapshot:{extract_id[:64]}:{person}:{part}"

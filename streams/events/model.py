@@ -22,7 +22,11 @@ DEAD_LETTER_V1 = "dead-letter.v1"
 RECORD_UPSERTED = "record.upserted"
 RECORD_RETRACTED = "record.retracted"
 RECORD_CHANGED = "record.changed"
-EVENT_TYPES: tuple[str, ...] = (RECORD_UPSERTED, RECORD_RETRACTED, RECORD_CHANGED)
+RECORD_SNAPSHOT = "record.snapshot"
+EXTRACT_COMPLETED = "extract.completed"
+EVENT_TYPES: tuple[str, ...] = (RECORD_UPSERTED, RECORD_RETRACTED, RECORD_CHANGED, RECORD_SNAPSHOT, EXTRACT_COMPLETED)
+# The person's own attributes a ``corrected`` change may set (the latest correction wins over the first row).
+CORRECTABLE: tuple[str, ...] = ("PRI_DOB", "PRI_NAME", "CII_NUMBER", "GENDER")
 
 MAX_CHANGES = 5000
 MAX_EVENT_BYTES = 1_048_576
@@ -90,7 +94,39 @@ class Retract:
         return obj
 
 
-Change = Upsert | Retract
+@dataclass(frozen=True, slots=True)
+class Correct:
+    """Correct the person's own attributes (:data:`CORRECTABLE`); ``None`` withdraws an earlier correction."""
+
+    attributes: Mapping[str, str | None]
+    op: ClassVar[str] = "corrected"
+
+    def to_json_obj(self) -> dict[str, object]:
+        return {"op": "corrected", "attributes": dict(self.attributes)}
+
+
+Change = Upsert | Retract | Correct
+
+
+@dataclass(frozen=True, slots=True)
+class Snapshot:
+    """The source a ``record.snapshot`` replaces (part ``part`` of ``parts``), or the extract an
+    ``extract.completed`` event completes."""
+
+    source: str
+    extract_id: str
+    part: int = 1
+    parts: int = 1
+
+    @property
+    def is_last_part(self) -> bool:
+        return self.part >= self.parts
+
+    def to_json_obj(self) -> dict[str, object]:
+        obj: dict[str, object] = {"source": self.source, "extract_id": self.extract_id}
+        if (self.part, self.parts) != (1, 1):
+            obj |= {"part": self.part, "parts": self.parts}
+        return obj
 
 
 @dataclass(frozen=True, slots=True)
@@ -98,7 +134,8 @@ class RecordChangeEvent:
     """A validated ``record-change.v1`` event. Top-level properties the contract does not name are dropped.
 
     ``emitted_at`` is an aware UTC datetime (:func:`~streams.events.timefmt.parse_date_time` explains leap
-    seconds and out-of-range years); it serves the event-to-determination latency metric only.
+    seconds and out-of-range years); it serves the event-to-determination latency metric only. An
+    ``extract.completed`` event has no subject (``subject_id`` ``""``) and no changes.
     """
 
     event_id: str
@@ -107,15 +144,19 @@ class RecordChangeEvent:
     emitted_at: datetime
     subject_id: str
     changes: tuple[Change, ...]
+    snapshot: Snapshot | None = None
 
     def to_json_obj(self) -> dict[str, object]:
         """The event as its JSON object (what :func:`streams.events.codec.encode` writes)."""
-        return {
+        obj: dict[str, object] = {
             "schema": RECORD_CHANGE_V1,
             "event_id": self.event_id,
             "type": self.type,
             "source_agency": self.source_agency,
             "emitted_at": format_date_time(self.emitted_at, timespec="microseconds"),
-            "subject_id": self.subject_id,
-            "changes": [change.to_json_obj() for change in self.changes],
         }
+        if self.type != EXTRACT_COMPLETED:
+            obj |= {"subject_id": self.subject_id, "changes": [change.to_json_obj() for change in self.changes]}
+        if self.snapshot is not None:
+            obj["snapshot"] = self.snapshot.to_json_obj()
+        return obj

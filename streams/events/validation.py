@@ -14,17 +14,22 @@ from typing import NoReturn
 
 from streams.errors import EventError
 from streams.events.model import (
+    CORRECTABLE,
     EVENT_TYPES,
+    EXTRACT_COMPLETED,
     MAX_CHANGES,
     NOT_JSON,
     RECORD_CHANGE_V1,
     RECORD_RETRACTED,
+    RECORD_SNAPSHOT,
     RECORD_UPSERTED,
     SCHEMA,
     UNKNOWN_TYPE,
     Change,
+    Correct,
     RecordChangeEvent,
     Retract,
+    Snapshot,
     Upsert,
 )
 from streams.events.timefmt import parse_date_time
@@ -62,17 +67,21 @@ def _text(obj: dict[str, object], name: str, path: str, max_length: int) -> str:
     return value
 
 
-def _sequence(value: object, path: str) -> int:
-    """JSON Schema ``integer`` ≥ 0: an int (never a bool) or a float without fraction, like jsonschema."""
+def _integer(value: object, path: str, minimum: int) -> int:
+    """JSON Schema ``integer`` ≥ ``minimum``: an int (never a bool) or a float without fraction, like jsonschema."""
     if type(value) is int:
         number = value
     elif type(value) is float and value.is_integer():
         number = int(value)
     else:
         _fail(path, f"must be an integer, not {json_type(value)}")
-    if number < 0:
-        _fail(path, "must be >= 0")
+    if number < minimum:
+        _fail(path, f"must be >= {minimum}")
     return number
+
+
+def _sequence(value: object, path: str) -> int:
+    return _integer(value, path, 0)
 
 
 def _header(obj: dict[str, object], name: str, known: tuple[str, ...]) -> str:
@@ -119,6 +128,72 @@ def _retract(change: dict[str, object], i: int) -> Retract:
     return Retract(key, None if sequence is _MISSING else _sequence(sequence, f"{path}.sequence"))
 
 
+def _correct(change: dict[str, object], i: int) -> Correct:
+    path = f"$.changes[{i}]"
+    attributes = change.get("attributes", _MISSING)
+    if attributes is _MISSING:
+        _fail(path, "missing required property 'attributes'")
+    if type(attributes) is not dict:
+        _fail(f"{path}.attributes", f"must be an object, not {json_type(attributes)}")
+    if not attributes:
+        _fail(f"{path}.attributes", "must name at least one attribute")
+    for name, value in attributes.items():
+        if name not in CORRECTABLE:
+            _fail(f"{path}.attributes", f"may only name {', '.join(CORRECTABLE)}")
+        if value is not None and type(value) is not str:
+            _fail(_key_path(f"{path}.attributes", name), f"must be a string or null, not {json_type(value)}")
+    return Correct(attributes)
+
+
+def _snapshot(obj: dict[str, object]) -> Snapshot | None:
+    value = obj.get("snapshot", _MISSING)
+    if value is _MISSING:
+        return None
+    if type(value) is not dict:
+        _fail("$.snapshot", f"must be an object, not {json_type(value)}")
+    source = _text(value, "source", "$.snapshot", 200)
+    extract_id = _text(value, "extract_id", "$.snapshot", 200)
+    part = value.get("part", 1)
+    parts = value.get("parts", 1)
+    return Snapshot(source, extract_id, _integer(part, "$.snapshot.part", 1), _integer(parts, "$.snapshot.parts", 1))
+
+
+_ONLY_OP = {RECORD_UPSERTED: "upserted", RECORD_RETRACTED: "retracted", RECORD_SNAPSHOT: "upserted"}
+
+
+def _changes(obj: dict[str, object], event_type: str) -> tuple[Change, ...]:
+    changes = obj.get("changes", _MISSING)
+    if changes is _MISSING:
+        return ()
+    if type(changes) is not list:
+        _fail("$.changes", f"must be an array, not {json_type(changes)}")
+    if not 0 < len(changes) <= MAX_CHANGES:
+        _fail("$.changes", f"must hold 1 to {MAX_CHANGES} changes")
+    only = _ONLY_OP.get(event_type)
+    no_corrections = event_type in _ONLY_OP
+    parsed: list[Change] = []
+    append = parsed.append
+    for i, change in enumerate(changes):
+        if type(change) is not dict:
+            _fail(f"$.changes[{i}]", f"must be an object, not {json_type(change)}")
+        op = change.get("op", _MISSING)
+        if op is _MISSING:
+            _fail(f"$.changes[{i}]", "missing required property 'op'")
+        if op != "upserted" and op != "retracted" and op != "corrected":
+            _fail(f"$.changes[{i}].op", "must be 'upserted', 'retracted' or 'corrected'")
+        if only is not None and op != only:
+            _fail(f"$.changes[{i}].op", f"must be '{only}' in a {event_type} event")
+        if no_corrections and op == "corrected":
+            _fail(f"$.changes[{i}].op", f"corrections travel in record.changed events, not in {event_type}")
+        if op == "upserted":
+            append(_upsert(change, i))
+        elif op == "retracted":
+            append(_retract(change, i))
+        else:
+            append(_correct(change, i))
+    return tuple(parsed)
+
+
 def parse_record_change(obj: object) -> RecordChangeEvent:
     """Check a decoded JSON value against ``record-change.v1`` and build the typed event.
 
@@ -140,26 +215,12 @@ def parse_record_change(obj: object) -> RecordChangeEvent:
         moment = None
     if moment is None:
         _fail("$.emitted_at", "must be an RFC 3339 date-time string with an offset")
-    subject_id = _text(obj, "subject_id", "$", 64)
-    changes = obj.get("changes", _MISSING)
-    if changes is _MISSING:
+    control = event_type == EXTRACT_COMPLETED
+    subject_id = "" if control and "subject_id" not in obj else _text(obj, "subject_id", "$", 64)
+    if not control and "changes" not in obj:
         _fail("$", "missing required property 'changes'")
-    if type(changes) is not list:
-        _fail("$.changes", f"must be an array, not {json_type(changes)}")
-    if not 0 < len(changes) <= MAX_CHANGES:
-        _fail("$.changes", f"must hold 1 to {MAX_CHANGES} changes")
-    only = {RECORD_UPSERTED: "upserted", RECORD_RETRACTED: "retracted"}.get(event_type)
-    parsed: list[Change] = []
-    append = parsed.append
-    for i, change in enumerate(changes):
-        if type(change) is not dict:
-            _fail(f"$.changes[{i}]", f"must be an object, not {json_type(change)}")
-        op = change.get("op", _MISSING)
-        if op is _MISSING:
-            _fail(f"$.changes[{i}]", "missing required property 'op'")
-        if op != "upserted" and op != "retracted":
-            _fail(f"$.changes[{i}].op", "must be 'upserted' or 'retracted'")
-        if only is not None and op != only:
-            _fail(f"$.changes[{i}].op", f"must be '{only}' in a {event_type} event")
-        append(_upsert(change, i) if op == "upserted" else _retract(change, i))
-    return RecordChangeEvent(event_id, event_type, source_agency, moment, subject_id, tuple(parsed))
+    changes = _changes(obj, event_type)
+    snapshot = _snapshot(obj)
+    if snapshot is None and (control or event_type == RECORD_SNAPSHOT):
+        _fail("$", "missing required property 'snapshot'")
+    return RecordChangeEvent(event_id, event_type, source_agency, moment, subject_id, changes, snapshot)

@@ -1,10 +1,18 @@
-"""``clearance replay``: publish a DOJ file's rows, in file order, as ``record.upserted`` events.
+"""``clearance replay``: publish a DOJ research file (an extract) to the input topic.
 
-Consecutive rows of one subject travel in one event (faust pays ~160 µs per message, the rules ~3 µs per record, so
-fewer, larger messages are what makes a bulk load fast); ``--max-records-per-event 1`` gives live-like events.
-Keys are SUBJECT_ID, partitioned by the producer's default murmur2 partitioner (the same as Java clients'), so every
-event of a person lands on the same partition and in order. Record keys and event ids derive from the file's
-content digest and row index: replaying the same file again upserts the same records (idempotent).
+By default as source snapshots: each person's rows travel as one ``record.snapshot`` ("these are all of this
+person's records from source S", S = ``--source-agency``), keyed by SUBJECT_ID, with natural record keys (CYC/STP/CNT
+order and the row's ordinal among the person's rows of that count) and the row's position in the person's history
+as its sequence; after the last person, one ``extract.completed`` event on every partition tells the workers which
+extract is complete, so people absent from it lose that source's records. Replaying next month's extract after
+this one therefore leaves every person's state exactly as if only the new extract had been replayed. A person
+whose rows exceed one event is sent as parts of one snapshot (``--max-records-per-event``, and ~700 KB an event).
+
+``--mode upserts`` publishes plain ``record.upserted`` events keyed by file digest and row index instead (a file's
+rows added to whatever is held: for a one-off load, or live-like single-record events with
+``--max-records-per-event 1``). Keys are SUBJECT_ID, partitioned by the producer's default murmur2 partitioner
+(the same as Java clients'), so every event of a person lands on the same partition and in order; event ids are
+deterministic, so replaying the same file again changes nothing.
 """
 
 from __future__ import annotations
@@ -22,9 +30,11 @@ from typing import Any
 from streams.doj import columns as C
 from streams.doj.reader import iter_rows
 from streams.errors import ClearanceError
-from streams.events.builders import record_change_event
+from streams.events.builders import extract_completed_event, record_change_event, snapshot_event
 from streams.events.codec import encode
+from streams.events.ids import natural_record_key
 from streams.kafka.clients import producer
+from streams.kafka.topics import partition_count
 from streams.offline.progress import ProgressBar, wants_progress
 from streams.settings import RECORD_CHANGES, Settings
 
@@ -65,11 +75,61 @@ def subject_runs(
         yield subject, run  # type: ignore[misc]
 
 
+class NotConsecutive(ClearanceError):
+    """A person's rows are not consecutive in the file: their snapshot could only be built from the whole file."""
+
+
+Snapshot = tuple[str, list[list[tuple[int, str, list[str]]]]]
+
+
+def subject_snapshots(rows: Iterable[list[str]], max_records: int) -> Iterator[Snapshot]:
+    """(subject id, parts) for each person of a file whose people's rows are consecutive (DOJ extracts are); each
+    part a list of (sequence, natural record key, fields) within the event limits."""
+    finished: set[str] = set()
+    subject: str | None = None
+    person: list[list[str]] = []
+    for fields in rows:
+        sid = fields[C.SUBJECT_ID]
+        if sid != subject:
+            if subject is not None:
+                finished.add(subject)
+                yield subject, _parts(person, max_records)
+            if sid in finished:
+                raise NotConsecutive(
+                    "the file lists a person's rows apart from each other; replay it with --mode upserts"
+                )
+            subject, person = sid, []
+        person.append(fields)
+    if subject is not None:
+        yield subject, _parts(person, max_records)
+
+
+def _parts(person: list[list[str]], max_records: int) -> list[list[tuple[int, str, list[str]]]]:
+    ordinals: dict[tuple[str, str, str], int] = {}
+    parts: list[list[tuple[int, str, list[str]]]] = [[]]
+    size = 0
+    for sequence, fields in enumerate(person):
+        orders = (fields[C.CYC_ORDER], fields[C.STP_ORDER], fields[C.CNT_ORDER])
+        ordinal = ordinals.get(orders, 0)
+        ordinals[orders] = ordinal + 1
+        row_size = _CHANGE_OVERHEAD + sum(len(value) + _FIELD_OVERHEAD for value in fields if value)
+        if parts[-1] and (len(parts[-1]) >= max_records or size + row_size > MAX_EVENT_JSON_BYTES):
+            parts.append([])
+            size = 0
+        parts[-1].append((sequence, natural_record_key(*orders, ordinal), fields))
+        size += row_size
+    return parts
+
+
 async def replay(
     settings: Settings, path: Path, *, rate: float = 0.0, source_agency: str = "CA-DOJ-BULK",
-    max_records: int = 1000, progress: bool = True,
+    max_records: int = 1000, progress: bool = True, mode: str = "snapshot", extract_id: str | None = None,
 ) -> tuple[int, int]:
-    """Publish the file; returns (rows, events). ``rate`` limits rows per second (0 = unlimited)."""
+    """Publish the file; returns (rows, events). ``rate`` limits rows per second (0 = unlimited). ``mode``:
+    ``snapshot`` (default; ``extract_id`` defaults to the file's digest) or ``upserts``."""
+    if mode == "snapshot":
+        return await _replay_snapshots(settings, path, rate=rate, source=source_agency, max_records=max_records,
+                                       progress=progress, extract_id=extract_id or file_digest(path))
     digest = file_digest(path)
     topic = settings.topic(RECORD_CHANGES)
     client = producer(settings)
@@ -109,6 +169,54 @@ async def replay(
     return rows, events
 
 
+async def _replay_snapshots(
+    settings: Settings, path: Path, *, rate: float, source: str, max_records: int, progress: bool, extract_id: str,
+) -> tuple[int, int]:
+    topic = settings.topic(RECORD_CHANGES)
+    partitions = await partition_count(settings, topic)
+    if partitions is None:
+        raise ClearanceError(f"topic {topic} does not exist at {settings.bootstrap}; run `clearance topics create`")
+    client = producer(settings)
+    await client.start()
+    rows = events = skipped = 0
+    started = time.monotonic()
+    bar = ProgressBar("replay", path.stat().st_size) if progress else None
+    pending: list[asyncio.Future[Any]] = []
+    try:
+        for subject_id, parts in subject_snapshots(iter_rows(str(path), bar.update if bar else None), max_records):
+            count = sum(map(len, parts))
+            if not subject_id:  # an event needs a subject; say how many rows could not be sent
+                skipped += count
+                continue
+            for number, part in enumerate(parts, 1):
+                event = snapshot_event(subject_id=subject_id, rows=part, source=source, extract_id=extract_id,
+                                       part=number, parts=len(parts), emitted_at=datetime.now(UTC))
+                pending.append(await client.send(topic, encode(event), key=subject_id.encode()))
+                events += 1
+            rows += count
+            if len(pending) >= 5000:
+                await asyncio.gather(*pending)
+                pending.clear()
+            if rate > 0:
+                ahead = rows / rate - (time.monotonic() - started)
+                if ahead > 0:
+                    await asyncio.sleep(ahead)
+        for partition in range(partitions):  # after every snapshot of the partition: the extract is complete
+            done = extract_completed_event(source=source, extract_id=extract_id, partition=partition,
+                                           emitted_at=datetime.now(UTC))
+            pending.append(await client.send(topic, encode(done), key=b"extract.completed", partition=partition))
+            events += 1
+        await client.flush()
+        await asyncio.gather(*pending)
+    finally:
+        await client.stop()
+        if bar:
+            bar.finish()
+    if skipped:
+        print(f"clearance replay: {skipped} rows without SUBJECT_ID were not sent", file=sys.stderr)
+    return rows, events
+
+
 def run_cli(args: argparse.Namespace) -> int:
     settings = Settings()
     path = Path(args.input_doj)
@@ -116,7 +224,8 @@ def run_cli(args: argparse.Namespace) -> int:
     try:
         rows, events = asyncio.run(
             replay(settings, path, rate=args.rate, source_agency=args.source_agency,
-                   max_records=args.max_records_per_event, progress=wants_progress(args.no_progress))
+                   max_records=args.max_records_per_event, progress=wants_progress(args.no_progress),
+                   mode=args.mode, extract_id=args.extract_id)
         )
     except (ClearanceError, OSError) as exc:
         print(f"clearance replay: {exc}", file=sys.stderr)

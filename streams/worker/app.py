@@ -92,8 +92,8 @@ def create_app(settings: Settings, policies: Policies, metrics: Metrics | None =
     metrics = metrics if metrics is not None else Metrics.create(REGISTRY)
     gauges = Gauges(metrics, input_topic)
     store = FaustTableStore(table, input_topic, partitions)
-    handler = EventHandler(app.producer, settings, policies, metrics, store, gauges)
-    service = WorkerService(app, settings, handler, Refresher(handler))
+    handler = EventHandler(app.producer, settings, policies, metrics, store, gauges, settings.processing_date)
+    service = WorkerService(app, settings, handler, Refresher(handler), settings.processing_date)
     app.clearance = service  # type: ignore[attr-defined]
 
     @app.agent(changes, name="classify")

@@ -231,6 +231,28 @@ def last_read_offset(consumer: Any, tp: Any) -> int | None:
     return None if offset is None else int(offset)
 
 
+def table_keys(table: Any, partition: int | None = None) -> Iterator[bytes]:
+    """The keys a table holds in ``partition`` (every active partition when None), read lazily from each
+    partition's RocksDB database (faust's public iteration walks every partition and materialises nothing better).
+    A memory store (tests) is copied first: writes during the iteration must not break it."""
+    store = table.data
+    dbs = getattr(store, "_dbs", None)
+    if dbs is None:  # faust's memory store: a dict
+        keys = list(store.keys())
+        if partition is None:
+            yield from keys
+        else:
+            from streams.kafka.partitioner import partition_for_key
+
+            yield from (key for key in keys if partition_for_key(key, table.partitions) == partition)
+        return
+    wanted = list(dbs) if partition is None else [partition]
+    for number in wanted:
+        db = dbs.get(number)
+        if db is not None:
+            yield from store._visible_keys(db)
+
+
 def is_recovering(app: Any) -> bool:
     """Whether the app is rebalancing or its tables are restoring from their changelogs."""
     recovery = getattr(app.tables, "recovery", None)

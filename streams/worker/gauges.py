@@ -13,6 +13,7 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
+from streams.doj.counties import county_bucket
 from streams.events.model import ACTIVE, CANDIDATE_DETERMINATIONS
 from streams.summary import Det, subject_impact
 from streams.worker.metrics import Metrics
@@ -35,6 +36,7 @@ class _Contribution:
     partition: int
     candidates: Counter[tuple[str, str]]
     impact: dict[str, set[str]]
+    without_policy: Counter[str]
 
     def impact_keys(self) -> Iterator[tuple[str, str]]:
         return ((county, figure) for county, figures in self.impact.items() for figure in figures)
@@ -49,6 +51,7 @@ class Gauges:
         self._contrib: dict[bytes, _Contribution] = {}
         self._candidates: Counter[tuple[str, str]] = Counter()
         self._impact: Counter[tuple[str, str]] = Counter()
+        self._without_policy: Counter[str] = Counter()
 
     @property
     def subjects(self) -> int:
@@ -58,16 +61,21 @@ class Gauges:
         """Replace this subject's contribution with what its last emitted answers say."""
         self.drop(key)
         dets = [e.determination for e in state.emitted.values()]
-        contrib = _Contribution(partition, candidate_counts(dets), subject_impact(dets))
+        without_policy: Counter[str] = Counter()
+        for county, convictions in state.unpoliced.items():
+            without_policy[county_bucket(county)] += convictions
+        contrib = _Contribution(partition, candidate_counts(dets), subject_impact(dets), without_policy)
         self._contrib[key] = contrib
         self._candidates.update(contrib.candidates)
         self._impact.update(contrib.impact_keys())
+        self._without_policy.update(without_policy)
 
     def drop(self, key: bytes) -> None:
         old = self._contrib.pop(key, None)
         if old is not None:
             self._candidates.subtract(old.candidates)
             self._impact.subtract(old.impact_keys())
+            self._without_policy.subtract(old.without_policy)
 
     def drop_partitions(self, partitions: set[int]) -> None:
         """Subjects of these input partitions now belong to another worker: stop counting them here."""
@@ -81,6 +89,8 @@ class Gauges:
             m.candidates.labels(county=county, determination=determination).set(n)
         for (county, figure), n in self._impact.items():
             m.set_impact(county, figure, n)
+        for bucket, n in self._without_policy.items():
+            m.convictions_without_policy.labels(county=bucket).set(n)
 
     def publish_lag(self, consumer: Any) -> None:
         """Messages not yet handed to the agent, per assigned input partition."""

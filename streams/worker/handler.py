@@ -21,13 +21,24 @@ from aiokafka.errors import KafkaError
 from streams.errors import EventError
 from streams.events.builders import dead_letter_event
 from streams.events.codec import decode_record_change
-from streams.events.model import PROCESSING, RETRACTED, SCHEMA, RecordChangeEvent, Retract, Upsert
+from streams.events.model import (
+    ACTIVE,
+    EXTRACT_COMPLETED,
+    PROCESSING,
+    RETRACTED,
+    SCHEMA,
+    RecordChangeEvent,
+    Retract,
+    Upsert,
+)
 from streams.kafka.partitioner import partition_for_key
 from streams.settings import CANDIDATES, DEAD_LETTERS, DETERMINATIONS, Settings
+from streams.worker.apply import apply_event, sweep_extract
+from streams.worker.due import DueIndex
 from streams.worker.gauges import Gauges
 from streams.worker.metrics import Metrics
 from streams.worker.policies import Policies
-from streams.worker.reclassify import Outputs, apply_changes, reclassify, replay_outputs
+from streams.worker.reclassify import Outputs, reclassify, replay_outputs
 from streams.worker.state import SubjectState
 from streams.worker.store import SubjectStore
 
@@ -46,6 +57,11 @@ def utc_today() -> date:
     return datetime.now(UTC).date()
 
 
+# How long a scan of held subjects runs before it gives the event loop a turn (with the step that crosses it: under
+# ~50 ms, so live events wait at most that long behind a scan).
+SLICE_SECONDS = 0.04
+
+
 class EventHandler:
     """Decode → pure step (:mod:`streams.worker.reclassify`) → emit, for one worker."""
 
@@ -58,6 +74,7 @@ class EventHandler:
         store: SubjectStore,
         gauges: Gauges,
         today: Callable[[], date] = utc_today,
+        due: DueIndex | None = None,
     ) -> None:
         self.producer = producer
         self.settings = settings
@@ -66,10 +83,12 @@ class EventHandler:
         self.store = store
         self.gauges = gauges
         self.today = today
+        self.due = due if due is not None else DueIndex()
         self.determinations_topic = settings.topic(DETERMINATIONS)
         self.candidates_topic = settings.topic(CANDIDATES)
         self.dlq_topic = settings.topic(DEAD_LETTERS)
         self.output_partitions: dict[str, int] = {}  # output topic → partition count (once the producer runs)
+        self._unpoliced_logged: set[str] = set()
 
     async def learn_output_partitions(self, kafka: Any) -> None:
         """Route outputs with a faster murmur2 than aiokafka's (same partitions): ask ``kafka`` (the aiokafka
@@ -86,13 +105,17 @@ class EventHandler:
         raw = value or b""
         try:
             event = decode_record_change(raw, max_bytes=self.settings.max_event_bytes)
-            if key is None or key != event.subject_id.encode():
+            if event.type != EXTRACT_COMPLETED and (key is None or key != event.subject_id.encode()):
                 raise EventError(SCHEMA, "message key must be the event's subject_id (UTF-8)")
         except EventError as exc:
             await self.dead_letter(exc.kind, str(exc), topic, partition, offset, key, raw)
             return
         m.event_consumed(event.type)
         try:
+            if event.type == EXTRACT_COMPLETED:
+                await self._complete_extract(event, partition, offset)
+                return
+            assert key is not None  # checked with the subject id above
             outputs = self._process(key, event, partition, offset)
         except Exception as exc:  # a bug must not stop the stream: dead-letter the event, keep going
             # type and place only: an exception's text may quote record values, which never go to logs
@@ -111,14 +134,58 @@ class EventHandler:
         state = self.store.get(key) or SubjectState(event.subject_id)
         if state.last_offset is not None and state.last_offset[0] == partition and offset <= state.last_offset[1]:
             return replay_outputs(state)  # re-delivery after a crash: same answers, same bytes
-        upserted, retracted = apply_changes(state, event.changes)
-        self.metrics.record_applied(Upsert.op, upserted)
-        self.metrics.record_applied(Retract.op, retracted)
-        outputs = reclassify(state, self.policies, self.today(), event.event_id)
+        applied = apply_event(state, event)
+        self.metrics.record_applied(Upsert.op, applied.upserted)
+        self.metrics.record_applied(Retract.op, applied.retracted)
+        # a snapshot is answered for with its last part: never a half-replaced history
+        outputs = reclassify(state, self.policies, self.today(), event.event_id) if applied.complete else Outputs()
         state.last_offset = (partition, offset)
         self.store.put(key, state, partition)
         self.gauges.account(key, partition, state)
+        self.due.note(key, state.due)
+        self._note_unpoliced(state)
         return outputs
+
+    def _note_unpoliced(self, state: SubjectState) -> None:
+        """Log each county name without a policy once (county names only: never people's data)."""
+        for county in state.unpoliced:
+            if county not in self._unpoliced_logged:
+                self._unpoliced_logged.add(county)
+                log.warning("convictions in county %r have no policy: no determinations (counted in "
+                            "clearance_convictions_without_policy)", county[:60])
+
+    async def _complete_extract(self, event: RecordChangeEvent, partition: int, offset: int) -> None:
+        """An extract of a source is complete on this partition: people of the partition who were not in it lose
+        that source's records (and are re-classified). Scanned in slices that give the loop a turn. A re-delivered
+        control event (a crash during the scan) re-sends the answers of the people it had already changed."""
+        assert event.snapshot is not None  # the contract requires it for extract.completed
+        source, extract_id = event.snapshot.source, event.snapshot.extract_id
+        checked = changed = 0
+        slice_started = time.perf_counter()
+        for key in self.store.keys(partition):
+            state = self.store.get(key)
+            if state is None:
+                continue
+            checked += 1
+            if state.last_offset == (partition, offset):
+                await self.send(replay_outputs(state))
+                continue
+            removed = sweep_extract(state, source, extract_id)
+            if removed:
+                self.metrics.record_applied(Retract.op, removed)
+                outputs = reclassify(state, self.policies, self.today(), event.event_id)
+                state.last_offset = (partition, offset)
+                self.store.put(key, state, partition)
+                self.gauges.account(key, partition, state)
+                self.due.note(key, state.due)
+                await self.send(outputs)
+                changed += 1
+            if time.perf_counter() - slice_started > SLICE_SECONDS:
+                await asyncio.sleep(0)
+                slice_started = time.perf_counter()
+        self.metrics.reevaluated("extract", checked, changed)
+        log.info("extract of source %r complete on partition %d: %d people checked, %d lost records of it",
+                 source[:60], partition, checked, changed)
 
     async def send(self, outputs: Outputs) -> None:
         m = self.metrics
@@ -129,6 +196,8 @@ class EventHandler:
             await send(topic, key, orjson.dumps(det), partition, None, None)
             m.determination_emitted(det["flow"], det["county"], det["determination"],
                                     retracted=det["status"] == RETRACTED)
+            if det["status"] == ACTIVE and det.get("data_quality"):
+                m.flagged(det["data_quality"])
         topic = self.candidates_topic
         for cand in outputs.candidates:
             key, partition = self._route(topic, cand["conviction_id"])

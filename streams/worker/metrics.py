@@ -26,6 +26,7 @@ from wsgiref.simple_server import WSGIServer
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, start_http_server
 
 from streams import RULESET_VERSION, __version__
+from streams.doj.quality import CODES as DATA_QUALITY_CODES
 from streams.events.model import CANDIDATE_CHANGES, ERROR_KINDS, EVENT_TYPES, Retract, Upsert
 from streams.events.model import RETRACTED as RETRACTED_STATUS
 from streams.summary import RELIEF_FIGURES
@@ -68,8 +69,9 @@ EVENT_TO_DETERMINATION_BUCKETS = (
 # Every label name any metric may carry; the tests assert the exposition never shows another one.
 ALLOWED_LABELS = frozenset(
     {"type", "op", "kind", "flow", "county", "determination", "change", "topic", "partition", "figure",
-     "version", "ruleset", "policies"}
+     "version", "ruleset", "policies", "code", "cause", "result"}
 )
+REEVALUATION_CAUSES = ("policies", "ruleset", "date", "extract")
 
 Kind = Literal["counter", "gauge", "histogram"]
 
@@ -135,6 +137,18 @@ SPECS: Mapping[str, MetricSpec] = {
     "last_event_timestamp": MetricSpec(
         "clearance_last_event_timestamp_seconds", "gauge",
         "Unix time at which this worker last processed an event."),
+    "data_quality": MetricSpec(
+        "clearance_data_quality_total", "counter",
+        "Determinations emitted with a data-quality flag, by flag code (dob_missing, dob_invalid, date_missing, "
+        "date_invalid, subject_id_mismatch, sentence_without_conviction).", ("code",)),
+    "convictions_without_policy": MetricSpec(
+        "clearance_convictions_without_policy", "gauge",
+        "Convictions held by this worker in counties that have no policy (so no determination), by the county name "
+        "normalised to one of California's counties, or 'unrecognised'.", ("county",)),
+    "reevaluations": MetricSpec(
+        "clearance_reevaluated_subjects_total", "counter",
+        "Held subjects checked without an event and how many of them changed (result=checked|changed), by cause "
+        "(policies, ruleset, date, extract).", ("cause", "result")),
     "build_info": MetricSpec(
         "clearance_build_info", "gauge",
         "Always 1; labels name the package version, the ruleset version and the policies fingerprint.",
@@ -180,6 +194,9 @@ class Metrics(NamedTuple):
     rebalances: Counter
     worker_recovering: Gauge
     last_event_timestamp: Gauge
+    data_quality: Counter
+    convictions_without_policy: Gauge
+    reevaluations: Counter
     build_info: Gauge
     registry: CollectorRegistry
     # (metric field, label values) → labelled child: ``labels()`` re-checks and re-hashes its arguments on every
@@ -199,6 +216,11 @@ class Metrics(NamedTuple):
             metrics.invalid_events.labels(kind=kind)
         for change in CANDIDATE_CHANGES:
             metrics.candidate_changes.labels(change=change)
+        for code in DATA_QUALITY_CODES:
+            metrics.data_quality.labels(code=code)
+        for cause in REEVALUATION_CAUSES:
+            for result in ("checked", "changed"):
+                metrics.reevaluations.labels(cause=cause, result=result)
         metrics.worker_recovering.set(0)
         return metrics
 
@@ -231,6 +253,16 @@ class Metrics(NamedTuple):
 
     def candidate_changed(self, change: str) -> None:
         self._child("candidate_changes", (change,), CANDIDATE_CHANGES).inc()
+
+    def flagged(self, codes: list[str]) -> None:
+        """Count one emitted determination's data-quality flags."""
+        for code in codes:
+            self._child("data_quality", (code,), DATA_QUALITY_CODES).inc()
+
+    def reevaluated(self, cause: str, checked: int, changed: int) -> None:
+        _member(cause, REEVALUATION_CAUSES, "cause")
+        self.reevaluations.labels(cause=cause, result="checked").inc(checked)
+        self.reevaluations.labels(cause=cause, result="changed").inc(changed)
 
     def set_impact(self, county: str, figure: str, subjects: int) -> None:
         figure = _member(figure, IMPACT_FIGURES, "figure")

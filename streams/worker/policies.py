@@ -6,9 +6,11 @@ File shape (more keys allowed and ignored)::
                                   "individual_age": 50, "years_conviction_free": 10},
                   "SACRAMENTO": {"flow": "configurable", "eligibility_options": {...BEAR options JSON...}}}}
 
-``compute_at`` is optional: without it the policy is evaluated at the processing date (UTC), which the caller
-passes in — the rules never read the clock. A policy's *version* is a hash of its normalised definition, so a worker
-started with a changed file can tell exactly which counties' answers may have changed.
+``compute_at`` is optional: without it the policy is evaluated at the processing date (in the worker's time zone,
+``CLEARANCE_TIMEZONE``), which the caller passes in — the rules never read the clock. ``data_quality`` (optional,
+``"flag"`` or ``"hand_review"``) says what a data-quality flag does to an otherwise eligible conviction. A policy's
+*version* is a hash of its normalised definition, so a worker started with a changed file can tell exactly which
+counties' answers may have changed.
 """
 
 from __future__ import annotations
@@ -37,6 +39,9 @@ class Policy:
     options: Mapping[str, Any]
     version: str
     flow: Flow
+    # what a data-quality flag does to an otherwise eligible answer: "flag" (gogen's answer, flagged) or
+    # "hand_review" (Hand Review, the flags as the reason)
+    data_quality: str = "flag"
 
     @property
     def policy_id(self) -> str:
@@ -69,6 +74,9 @@ class Policies:
     def uses_processing_date(self) -> bool:
         """Whether some county's compute-at is the processing date (asked for every event, hence precomputed)."""
         return self._uses_processing_date
+
+
+DATA_QUALITY_OPTIONS = ("flag", "hand_review")
 
 
 def _digest(obj: Any) -> str:
@@ -114,8 +122,15 @@ def build_policy(county: str, spec: Any) -> Policy:
     else:
         options = {key: _int_option(county, spec, key, default) for key, default in flow_spec.settings.items()}
         flow = flow_spec.build(county, options or None)
+    data_quality = spec.get("data_quality", DATA_QUALITY_OPTIONS[0])
+    if data_quality not in DATA_QUALITY_OPTIONS:
+        raise OptionsError(
+            f"county {county!r}: data_quality must be one of {', '.join(DATA_QUALITY_OPTIONS)}, not {data_quality!r}"
+        )
     normalised = {"county": county, "flow": flow_name, "compute_at": spec.get("compute_at"), **options}
-    return Policy(county, flow_name, compute_at, options, _digest(normalised), flow)
+    if data_quality != DATA_QUALITY_OPTIONS[0]:  # the default leaves existing policy versions as they were
+        normalised["data_quality"] = data_quality
+    return Policy(county, flow_name, compute_at, options, _digest(normalised), flow, data_quality)
 
 
 def parse_policies(doc: Any) -> Policies:

@@ -2,22 +2,33 @@
 
 Kept as plain JSON-ready values so the table value is one orjson blob; the last emitted event of every conviction is
 stored verbatim, because re-sending exactly those bytes is how a replay after a crash stays consistent. A record is
-its rule columns as a list (``streams.doj.record.rule_values``). Version 1 kept them as a column-name mapping; such
-values, still in a changelog or RocksDB after an upgrade, are read and rewritten as version 2.
+its rule columns as a list (``streams.doj.record.rule_values``), with the source that sent it and, for records of a
+source snapshot, the extract it came in. Version 3 added sources, extracts, corrections of the person's attributes,
+the ruleset and the due date; version 2 (no sources) and 1 (records as column-name mappings) are still read, their
+records as of an unknown source (``""``, which no snapshot replaces), and rewritten as version 3.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, NamedTuple
 
 import orjson
 
 from streams.doj.record import rule_values
 from streams.events.model import ACTIVE
 
-STATE_VERSION = 2
+STATE_VERSION = 3
+
+
+class StoredRecord(NamedTuple):
+    """One record of the person: its order, the rule columns, who sent it and in which extract (snapshots)."""
+
+    sequence: int
+    values: list[str]
+    source: str = ""
+    extract: str = ""
 
 
 @dataclass(slots=True)
@@ -38,29 +49,45 @@ class Emitted:
 
 @dataclass(slots=True)
 class SubjectState:
-    """Everything the worker knows of one person. ``records``: record_key → (sequence, rule column values)."""
+    """Everything the worker knows of one person.
+
+    ``records``: record_key → :class:`StoredRecord`. ``corrections``: the person's corrected attributes (DOJ column
+    → value; the latest correction of an attribute wins over the first row). ``extracts``: source → the extract id
+    of the last complete snapshot from that source. ``ruleset`` and ``policies``: what the emitted answers were
+    computed under. ``due``: the first day (ISO) on which an answer changes with no record change ("" never).
+    """
 
     subject_id: str
-    records: dict[str, tuple[int, list[str]]] = field(default_factory=dict)
+    records: dict[str, StoredRecord] = field(default_factory=dict)
     emitted: dict[str, Emitted] = field(default_factory=dict)
     last_offset: tuple[int, int] | None = None  # (partition, offset) of the last applied event
     policies: str = ""  # fingerprint of the policy set the emitted answers were computed under
     compute_date: str = ""  # processing date used, when any policy has no fixed compute_at
+    corrections: dict[str, str] = field(default_factory=dict)
+    extracts: dict[str, str] = field(default_factory=dict)
+    ruleset: str = ""
+    due: str = ""
+    unpoliced: dict[str, int] = field(default_factory=dict)  # county as written (no policy) → convictions
 
     def ordered_records(self) -> list[list[str]]:
         """Records in the subject's order: by sequence, then key (so equal sequences still order deterministically)."""
-        return [rec for _, rec in sorted(((seq, key), rec) for key, (seq, rec) in self.records.items())]
+        return [rec.values for _, rec in sorted(((rec.sequence, key), rec) for key, rec in self.records.items())]
 
     def to_bytes(self) -> bytes:
         return orjson.dumps(
             {
                 "v": STATE_VERSION,
                 "id": self.subject_id,
-                "r": {k: [s, r] for k, (s, r) in self.records.items()},
+                "r": {k: list(r) for k, r in self.records.items()},
                 "e": {cid: [e.determination, e.candidate] for cid, e in self.emitted.items()},
                 "o": list(self.last_offset) if self.last_offset else None,
                 "p": self.policies,
                 "d": self.compute_date,
+                "c": self.corrections,
+                "x": self.extracts,
+                "s": self.ruleset,
+                "u": self.due,
+                "n": self.unpoliced,
             }
         )
 
@@ -69,9 +96,11 @@ class SubjectState:
         doc = raw if isinstance(raw, Mapping) else orjson.loads(raw)
         version = doc.get("v")
         if version == STATE_VERSION:
-            records = {k: (int(s), r) for k, (s, r) in doc["r"].items()}
+            records = {k: StoredRecord(int(s), r, source, extract) for k, (s, r, source, extract) in doc["r"].items()}
+        elif version == 2:
+            records = {k: StoredRecord(int(s), r) for k, (s, r) in doc["r"].items()}
         elif version == 1:
-            records = {k: (int(s), rule_values(r)) for k, (s, r) in doc["r"].items()}
+            records = {k: StoredRecord(int(s), rule_values(r)) for k, (s, r) in doc["r"].items()}
         else:
             raise ValueError(f"unsupported subject state version {version!r}")
         offset = doc.get("o")
@@ -82,4 +111,9 @@ class SubjectState:
             last_offset=(int(offset[0]), int(offset[1])) if offset else None,
             policies=doc.get("p", ""),
             compute_date=doc.get("d", ""),
+            corrections=doc.get("c") or {},
+            extracts=doc.get("x") or {},
+            ruleset=doc.get("s", ""),
+            due=doc.get("u", ""),
+            unpoliced=doc.get("n") or {},
         )

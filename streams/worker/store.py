@@ -30,16 +30,18 @@ class SubjectStore(Protocol):
         """Store ``state`` from outside an event (a policy or date refresh): the store finds its partition."""
         ...
 
-    def items(self) -> Iterator[tuple[bytes, SubjectState]]:
-        """Every held state, decoded one at a time."""
+    def keys(self, partition: int | None = None) -> Iterator[bytes]:
+        """The keys held (in ``partition`` only, if given), lazily: a scan reads each state fresh with :meth:`get`
+        right before it changes it, so an event handled during the scan is never overwritten by a stale copy."""
         ...
 
 
 class DictStore:
     """A dict of encoded states: what unit tests use (the states go through the same bytes as in RocksDB)."""
 
-    def __init__(self, data: MutableMapping[bytes, bytes] | None = None) -> None:
+    def __init__(self, data: MutableMapping[bytes, bytes] | None = None, partitions: int = 4) -> None:
         self.data: MutableMapping[bytes, bytes] = {} if data is None else data
+        self.partitions = partitions
 
     def get(self, key: bytes) -> SubjectState | None:
         raw = self.data.get(key)
@@ -51,9 +53,10 @@ class DictStore:
     def put_outside_event(self, key: bytes, state: SubjectState) -> None:
         self.data[key] = state.to_bytes()
 
-    def items(self) -> Iterator[tuple[bytes, SubjectState]]:
-        for key, raw in list(self.data.items()):
-            yield key, SubjectState.from_bytes(raw)
+    def keys(self, partition: int | None = None) -> Iterator[bytes]:
+        for key in list(self.data):
+            if partition is None or partition_for_key(key, self.partitions) == partition:
+                yield key
 
 
 class FaustTableStore:
@@ -81,6 +84,7 @@ class FaustTableStore:
     def partition_of(self, key: bytes) -> int:
         return partition_for_key(key, self.partitions)
 
-    def items(self) -> Iterator[tuple[bytes, SubjectState]]:
-        for key, raw in list(self.table.items()):
-            yield key, SubjectState.from_bytes(raw)
+    def keys(self, partition: int | None = None) -> Iterator[bytes]:
+        from streams.worker.faust_patches import table_keys
+
+        return table_keys(self.table, partition)

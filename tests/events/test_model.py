@@ -22,7 +22,9 @@ def test_record_change_vocabulary() -> None:
     schema = load_schema(model.RECORD_CHANGE_V1)
     assert tuple(schema["properties"]["type"]["enum"]) == model.EVENT_TYPES
     assert schema["properties"]["changes"]["maxItems"] == model.MAX_CHANGES
-    assert schema["$defs"]["change"]["properties"]["op"]["enum"] == [model.Upsert.op, model.Retract.op]
+    ops = [model.Upsert.op, model.Retract.op, model.Correct.op]
+    assert schema["$defs"]["change"]["properties"]["op"]["enum"] == ops
+    assert tuple(schema["$defs"]["correct"]["properties"]["attributes"]["propertyNames"]["enum"]) == model.CORRECTABLE
 
 
 def test_determination_vocabulary() -> None:

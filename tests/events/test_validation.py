@@ -70,11 +70,28 @@ def _retracts() -> st.SearchStrategy[dict[str, Any]]:
     )
 
 
+def _corrections() -> st.SearchStrategy[dict[str, Any]]:
+    attributes = st.dictionaries(
+        st.sampled_from(["PRI_DOB", "PRI_NAME", "CII_NUMBER", "GENDER"]),
+        st.one_of(st.text(TEXT, max_size=10), st.none()), min_size=1, max_size=4,
+    )
+    return st.fixed_dictionaries({"op": st.just("corrected"), "attributes": attributes}, optional={"note": JSON})
+
+
+def _snapshots() -> st.SearchStrategy[dict[str, Any]]:
+    return st.fixed_dictionaries(
+        {"source": st.text(TEXT, min_size=1, max_size=200), "extract_id": st.text(TEXT, min_size=1, max_size=200)},
+        optional={"part": st.integers(1, 2**40), "parts": st.integers(1, 2**40), "note": JSON},
+    )
+
+
 @st.composite
 def valid_events(draw: st.DrawFn) -> dict[str, Any]:
-    event_type = draw(st.sampled_from(["record.upserted", "record.retracted", "record.changed"]))
-    change = {"record.upserted": _upserts(), "record.retracted": _retracts()}.get(
-        event_type, st.one_of(_upserts(), _retracts())
+    event_type = draw(st.sampled_from(
+        ["record.upserted", "record.retracted", "record.changed", "record.snapshot", "extract.completed"]
+    ))
+    change = {"record.upserted": _upserts(), "record.retracted": _retracts(), "record.snapshot": _upserts()}.get(
+        event_type, st.one_of(_upserts(), _retracts(), _corrections())
     )
     event = {
         "schema": "record-change.v1",
@@ -82,9 +99,13 @@ def valid_events(draw: st.DrawFn) -> dict[str, Any]:
         "type": event_type,
         "source_agency": draw(st.text(TEXT, min_size=1, max_size=200)),
         "emitted_at": draw(date_times()),
-        "subject_id": draw(st.text(TEXT, min_size=1, max_size=64)),
-        "changes": draw(st.lists(change, min_size=1, max_size=5)),
     }
+    if event_type != "extract.completed" or draw(st.booleans()):
+        event["subject_id"] = draw(st.text(TEXT, min_size=1, max_size=64))
+    if event_type != "extract.completed" or draw(st.booleans()):
+        event["changes"] = draw(st.lists(change, min_size=1, max_size=5))
+    if event_type in ("record.snapshot", "extract.completed") or draw(st.booleans()):
+        event["snapshot"] = draw(_snapshots())
     extra = draw(
         st.dictionaries(st.text(TEXT, max_size=8).filter(lambda k: k not in event), JSON, max_size=2)
     )
@@ -186,10 +207,12 @@ def _assert_same_verdict(obj: object) -> None:
         assert isinstance(obj, dict)
         assert (event.event_id, event.subject_id, event.type) == (
             obj["event_id"],
-            obj["subject_id"],
+            obj.get("subject_id", ""),
             obj["type"],
         )
-        assert [c.record_key for c in event.changes] == [c["record_key"] for c in obj["changes"]]
+        assert [getattr(c, "record_key", None) for c in event.changes] == [
+            c.get("record_key") if c["op"] != "corrected" else None for c in obj.get("changes", [])
+        ]
 
 
 @given(valid_events())

@@ -21,8 +21,9 @@ from streams.events.validation import parse_record_change
 from streams.rules.flows.registry import FLOW_NAMES, FLOWS
 from streams.summary import county_report
 from streams.tools.replay import file_digest, subject_runs
+from streams.worker.apply import apply_event
 from streams.worker.policies import parse_policies
-from streams.worker.reclassify import apply_changes, reclassify
+from streams.worker.reclassify import reclassify
 from streams.worker.state import SubjectState
 
 COMPUTE_AT = "2020-07-01"
@@ -58,7 +59,7 @@ def stream(doj: Path, policies: dict[str, Any], max_records: int) -> list[dict[s
         event = parse_record_change(record_change_event(
             subject_id=subject_id, rows=run, file_digest=digest, source_agency="TEST", emitted_at=datetime.now(UTC)))
         state = states.setdefault(subject_id, SubjectState(subject_id))
-        apply_changes(state, event.changes)
+        apply_event(state, event)
         reclassify(state, parsed, date(2026, 1, 1), event.event_id)
     return [e.determination for s in states.values() for e in s.emitted.values()
             if e.determination["status"] == ACTIVE]

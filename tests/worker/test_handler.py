@@ -217,3 +217,62 @@ async def test_start_learns_the_output_partition_counts_and_tolerates_a_missing_
     assert service.ready and app.sensors == set()  # type: ignore[attr-defined]
     await service.before_first_event(SimpleNamespace(changelog_topic=changelog))  # a restarted agent runs it again
     assert service.ready
+
+
+def _snapshot(subject: str, extract: str, *records: dict[str, Any]) -> bytes:
+    changes = [{"op": "upserted", "record_key": f"k{i}", "sequence": i, "record": r} for i, r in enumerate(records)]
+    return json.dumps({"schema": "record-change.v1", "event_id": f"{extract}-{subject}", "type": "record.snapshot",
+                       "source_agency": "CA-DOJ-BULK", "emitted_at": datetime.now(UTC).isoformat(),
+                       "subject_id": subject, "changes": changes,
+                       "snapshot": {"source": "CA-DOJ-BULK", "extract_id": extract}}).encode()
+
+
+def _completed(extract: str) -> bytes:
+    return json.dumps({"schema": "record-change.v1", "event_id": f"done-{extract}", "type": "extract.completed",
+                       "source_agency": "CA-DOJ-BULK", "emitted_at": datetime.now(UTC).isoformat(),
+                       "snapshot": {"source": "CA-DOJ-BULK", "extract_id": extract}}).encode()
+
+
+async def test_people_missing_from_a_completed_extract_lose_its_records() -> None:
+    runtime, app, metrics = make_runtime()
+    topic = "p.court.record-changes"
+    for offset, sid in enumerate(("S1", "S2")):
+        await runtime.handle(sid.encode(), _snapshot(sid, "x1", conviction("001001001000", "11359 HS", "20100101",
+                                                                           subject=sid)), topic, 0, offset)
+    # the next extract has S1 only; the control event has no subject and any key
+    await runtime.handle(b"S1", _snapshot("S1", "x2", conviction("001001001000", "11359 HS", "20100101")),
+                         topic, 0, 2)
+    sent_before = len(app.producer.sent)
+    for p in range(4):  # one control event per partition, as `clearance replay` sends them
+        await runtime.handle(b"extract.completed", _completed("x2"), topic, p, 100)
+    retracted = [msg for t, _, msg in app.producer.sent[sent_before:] if t == "p.clearance.determinations"]
+    assert [(m["conviction_id"], m["status"]) for m in retracted] == [("S2:001001001000", "retracted")]
+    assert value(metrics, "clearance_reevaluated_subjects_total", cause="extract", result="changed") == 1
+    assert value(metrics, "clearance_invalid_events_total", kind="schema") == 0
+
+
+async def test_flagged_answers_are_counted_by_code() -> None:
+    runtime, _, metrics = make_runtime()
+    record = conviction("001001001000", "11359 HS", "20100101") | {"PRI_DOB": ""}
+    await runtime.handle(b"S1", event("S1", record), "p.court.record-changes", 0, 1)
+    assert value(metrics, "clearance_data_quality_total", code="dob_missing") == 1
+
+
+async def test_a_new_processing_date_touches_only_the_people_due() -> None:
+    """Three people evaluated at the processing date; one turns 50 (LA's dismissal age) the next day."""
+    today = datetime(2020, 6, 14).date()
+    service, app, metrics = make_worker({"counties": {LA: {"flow": "los_angeles"}}})
+    handler = service.handler
+    handler.today = lambda: today
+    topic = "p.court.record-changes"
+    for offset, (sid, dob) in enumerate((("S1", "19700615"), ("S2", "19900101"), ("S3", "19850101"))):
+        rows = (conviction("001001001000", "11359 HS", "20100101", subject=sid, PRI_DOB=dob),
+                conviction("002001001000", "459 PC", "20150101", subject=sid))
+        await handler.handle(sid.encode(), event(sid, *rows, event_id=f"e{offset}"), topic, 0, offset)
+    assert handler.due.due_by(today) == []
+    sent = len(app.producer.sent)
+    await service.refresher.refresh_due(today.replace(day=15))
+    checked = value(metrics, "clearance_reevaluated_subjects_total", cause="date", result="checked")
+    assert checked == 1  # only S1 was due
+    [(_, key, det)] = [m for m in app.producer.sent[sent:] if m[0] == "p.clearance.determinations"]
+    assert (key, det["reason"], det["revision"]) == (b"S1:001001001000", "50 years or older", 2)

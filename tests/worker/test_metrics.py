@@ -62,6 +62,9 @@ def exercise(m: Metrics) -> None:
     m.rebalances.inc()
     m.worker_recovering.set(1)
     m.last_event_timestamp.set(1_700_000_000)
+    m.flagged(["dob_missing"])
+    m.convictions_without_policy.labels(county="unrecognised").set(3)
+    m.reevaluated("ruleset", 10, 2)
     m.set_build_info("0123abcd")
 
 
@@ -118,6 +121,9 @@ def test_names_follow_prometheus_conventions(name: str, kind: str) -> None:
 
 def test_names_are_the_ones_the_worker_and_rules_use() -> None:
     assert set(METRIC_DOCS) == {
+        "clearance_data_quality_total",
+        "clearance_convictions_without_policy",
+        "clearance_reevaluated_subjects_total",
         "clearance_events_consumed_total",
         "clearance_records_applied_total",
         "clearance_invalid_events_total",

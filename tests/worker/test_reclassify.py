@@ -13,9 +13,10 @@ from streams.doj import columns as C
 from streams.doj.generate import generate
 from streams.doj.record import RULE_COLUMNS, rule_values
 from streams.events.schemas import validate
+from streams.worker.apply import apply_changes
 from streams.worker.policies import load_policies, parse_policies
-from streams.worker.reclassify import apply_changes, classify_state, needs_refresh, reclassify, replay_outputs
-from streams.worker.state import SubjectState
+from streams.worker.reclassify import classify_state, needs_refresh, reclassify, replay_outputs
+from streams.worker.state import StoredRecord, SubjectState
 
 TODAY = date(2026, 1, 1)
 LA_POLICY = {"counties": {LA: {"flow": "los_angeles", "compute_at": "2019-11-11"}}}
@@ -139,13 +140,13 @@ def test_state_round_trips_through_bytes() -> None:
     assert again.to_bytes() == state.to_bytes()
 
 
-def test_version_1_state_with_column_mappings_reads_as_version_2() -> None:
-    """A worker upgraded over a v1 changelog keeps its people: mappings become rule-value lists."""
+def test_version_1_state_with_column_mappings_reads_as_version_3() -> None:
+    """A worker upgraded over a v1 changelog keeps its people: mappings become rule-value lists (of no source)."""
     state = SubjectState("S1")
     record = conviction("001001001000", "11359 HS", "20100101")
     step(state, upsert("r1", 1, record))
     doc = orjson.loads(state.to_bytes())
-    assert doc["v"] == 2 and doc["r"]["r1"] == [1, rule_values(record)]
+    assert doc["v"] == 3 and doc["r"]["r1"] == [1, rule_values(record), "", ""]
     doc["v"], doc["r"]["r1"] = 1, [1, {k: v for k, v in record.items() if k in RULE_COLUMNS}]
     old = SubjectState.from_bytes(orjson.dumps(doc))
     assert old == state
@@ -165,10 +166,10 @@ def test_lean_subjects_classify_like_subjects_that_keep_their_records() -> None:
     for subject_id, rows in by_subject.items():
         state = SubjectState(subject_id)
         for i, fields in enumerate(rows):
-            state.records[f"k{i}"] = (i, rule_values(dict(zip(C.COLUMNS, fields, strict=True))))
+            state.records[f"k{i}"] = StoredRecord(i, rule_values(dict(zip(C.COLUMNS, fields, strict=True))))
         lean = classify_state(state, statewide, TODAY)
         assert lean == classify_state(state, keeping, TODAY)
-        compared += len(lean)
+        compared += len(lean.determinations)
     assert compared > 100
 
 
@@ -189,11 +190,12 @@ def test_a_changed_policy_needs_a_refresh_and_changes_the_answer() -> None:
     assert not needs_refresh(state, policies, TODAY)
 
 
-def test_processing_date_policies_refresh_when_the_date_changes() -> None:
+def test_processing_date_policies_refresh_on_the_due_date_only() -> None:
     policies = parse_policies({"counties": {LA: {"flow": "los_angeles"}}})
     state = SubjectState("S1")
     apply_changes(state, [upsert("r1", 1, conviction("001001001000", "11359 HS", "20100101"))])
     out = reclassify(state, policies, date(2020, 1, 1), "e1")
     assert out.determinations[0]["compute_at"] == "2020-01-01"
     assert not needs_refresh(state, policies, date(2020, 1, 1))
-    assert needs_refresh(state, policies, date(2020, 1, 2))
+    assert state.due and not needs_refresh(state, policies, date(2020, 1, 2))  # nothing changes the next day
+    assert needs_refresh(state, policies, date.fromisoformat(state.due))
