@@ -23,7 +23,7 @@ from types import MappingProxyType
 from typing import Any
 
 from streams.events.model import ACTIVE
-from streams.gocompat.dates import ZERO_TIME, add_years
+from streams.gocompat.dates import ZERO_TIME, add_years, parse_yyyymmdd
 from streams.rules.flows.configurable import dismissal_reason, is_baseline_dismissal, reduction_reason
 from streams.rules.info import EligibilityInfo
 from streams.rules.matchers import PROP64_SECTIONS, prop64_section
@@ -54,7 +54,10 @@ class SummaryCounts:
     Mappings hold only non-zero entries. ``prop64_dates_in_county`` counts Prop 64 convictions of the county
     by disposition date (its smallest key is gogen's ``earliestConviction``). ``dismissal_reasons`` and
     ``reduction_reasons`` count the county's Prop 64 convictions by the reason of their determination; the
-    per-section and additional-relief figures are read from them.
+    per-section and additional-relief figures are read from them. ``determinations_by_section`` counts the same
+    convictions by (section, determination value), for the report's chart; ``evaluated`` counts every conviction
+    the flow evaluated by determination value and ``subjects_evaluated`` the people with one (the closing line of
+    ``clearance classify``).
     """
 
     line_count: int = 0
@@ -68,6 +71,9 @@ class SummaryCounts:
     subjects_with_some_relief: int = 0
     dismissal_reasons: Mapping[str, int] = field(default_factory=dict)
     reduction_reasons: Mapping[str, int] = field(default_factory=dict)
+    determinations_by_section: Mapping[tuple[str, str], int] = field(default_factory=dict)
+    evaluated: Mapping[str, int] = field(default_factory=dict)
+    subjects_evaluated: int = 0
 
     def __add__(self, other: SummaryCounts) -> SummaryCounts:
         values: dict[str, Any] = {}
@@ -115,6 +121,8 @@ _MAPPING_FIELDS = frozenset(
         "prop64_by_section_in_county",
         "dismissal_reasons",
         "reduction_reasons",
+        "determinations_by_section",
+        "evaluated",
     }
 )
 
@@ -173,6 +181,8 @@ def subject_counts(county: str, outcomes: Iterable[ConvictionOutcome], totals: S
     by_section: dict[str, int] = {}
     dismissals: dict[str, int] = {}
     reductions: dict[str, int] = {}
+    by_determination: dict[tuple[str, str], int] = {}
+    evaluated: dict[str, int] = {}
     felonies = non_felonies = 0
     some_relief = False
     relieved_felonies = dismissed = recent_dismissed = 0
@@ -183,6 +193,8 @@ def subject_counts(county: str, outcomes: Iterable[ConvictionOutcome], totals: S
         is_relief = determination in relief
         is_dismissal = determination is dismissal
         what_if = outcome.what_if_dismissed
+        if determination is not None:
+            evaluated[determination.value] = evaluated.get(determination.value, 0) + 1
         some_relief = some_relief or is_relief
         dismissed += is_dismissal
         what_if_dismissed += what_if
@@ -198,6 +210,8 @@ def subject_counts(county: str, outcomes: Iterable[ConvictionOutcome], totals: S
         date = outcome.disposition_date
         dates[date] = dates.get(date, 0) + 1
         by_section[section] = by_section.get(section, 0) + 1
+        shown = (section, "" if determination is None else determination.value)
+        by_determination[shown] = by_determination.get(shown, 0) + 1
         if outcome.is_felony:
             felonies += 1
         else:
@@ -208,7 +222,7 @@ def subject_counts(county: str, outcomes: Iterable[ConvictionOutcome], totals: S
             reductions[outcome.reason] = reductions.get(outcome.reason, 0) + 1
     current = _relief_flags(totals, relieved_felonies, dismissed, recent_dismissed)
     what_if_flags = _relief_flags(totals, what_if_felonies, what_if_dismissed, what_if_recent)
-    if not (dates or current or what_if_flags or some_relief):
+    if not (dates or current or what_if_flags or some_relief or evaluated):
         return NOTHING
     return SummaryCounts(
         prop64_dates_in_county=dates,
@@ -221,6 +235,9 @@ def subject_counts(county: str, outcomes: Iterable[ConvictionOutcome], totals: S
         subjects_with_some_relief=1 if some_relief else 0,
         dismissal_reasons=dismissals,
         reduction_reasons=reductions,
+        determinations_by_section=by_determination,
+        evaluated=evaluated,
+        subjects_evaluated=1 if evaluated else 0,
     )
 
 
@@ -354,8 +371,11 @@ Det = Mapping[str, Any]
 
 @lru_cache(maxsize=1 << 14)
 def _event_date(text: str | None) -> datetime:
-    """A determination's ``facts.date_of_conviction`` (ISO ``YYYY-MM-DD``, ``None`` for the zero date)."""
-    return ZERO_TIME if text is None else datetime.fromisoformat(text)
+    """A determination's ``facts.date_of_conviction`` (ISO ``YYYY-MM-DD``, ``None`` for the zero date).
+
+    Read back with the parser of the file's own dates, which also holds year 0000 (``datetime.fromisoformat``
+    refuses it; gogen's ``earliestConviction`` is then ``0000-…``)."""
+    return ZERO_TIME if text is None else parse_yyyymmdd(text[0:4] + text[5:7] + text[8:10])
 
 
 def _outcome(det: Det) -> ConvictionOutcome:
@@ -436,3 +456,32 @@ def county_report(determinations_by_subject: Mapping[str, Iterable[Det]]) -> dic
             "reasons": dict(sorted(reasons[county].items())),
         }
     return report
+
+
+def county_counts(determinations_by_subject: Mapping[str, Iterable[Det]]) -> dict[str, SummaryCounts]:
+    """County → the summed figures of every person's current determinations there (the live summary report)."""
+    parts: dict[str, list[SummaryCounts]] = {}
+    for dets in determinations_by_subject.values():
+        for county, (outcomes, totals) in determination_outcomes(dets).items():
+            parts.setdefault(county, []).append(subject_counts(county, outcomes, totals))
+    return {county: total(parts[county]) for county in sorted(parts)}
+
+
+def data_quality_counts(determinations: Iterable[Det]) -> dict[str, dict[str, int]]:
+    """County → data-quality flag code → active determinations carrying it (``data_quality``, absent: none)."""
+    counts: dict[str, Counter[str]] = {}
+    for det in determinations:
+        if det.get("status", ACTIVE) != ACTIVE:
+            continue
+        codes = det.get("data_quality") or ()
+        if codes:
+            counts.setdefault(det["county"], Counter()).update(codes)
+    return {county: dict(sorted(found.items())) for county, found in sorted(counts.items())}
+
+
+def sections_with_reasons(counts: SummaryCounts) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """The dismissed and the reduced sections the counts' reasons name, for a gogen summary of determinations
+    whose policies' configured sections are not at hand (the live report): a section appears once it decided."""
+    dismissed = tuple(s for s in PROP64_SECTIONS if dismissal_reason(s) in counts.dismissal_reasons)
+    reduced = tuple(s for s in PROP64_SECTIONS if reduction_reason(s) in counts.reduction_reasons)
+    return dismissed, reduced

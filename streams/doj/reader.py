@@ -99,8 +99,25 @@ def _parse_error(start: int, line: int, column: int, message: str) -> DojParseEr
     return DojParseError(text, start)
 
 
-def field_count_error(line: int) -> DojParseError:
-    return DojParseError(f"record on line {line}: {ERR_FIELD_COUNT}", line)
+class FieldCountError(DojParseError):
+    """A row with another number of fields than 95. The message is Go's (``gogen.err`` keeps it);
+    :meth:`guidance` adds the counts and the line an editor shows (the header line is not counted by Go)."""
+
+    def __init__(self, line: int, got: int | None) -> None:
+        super().__init__(f"record on line {line}: {ERR_FIELD_COUNT}", line)
+        self.got = got
+        self.header_lines = 0
+
+    def guidance(self) -> str:
+        got = "" if self.got is None else f", got {self.got}"
+        return (
+            f"{self}: expected {NUM_COLUMNS} fields{got}, on data line {self.line} "
+            f"(file line {(self.line or 0) + self.header_lines})"
+        )
+
+
+def field_count_error(line: int, got: int | None = None) -> DojParseError:
+    return FieldCountError(line, got)
 
 
 def _parse_go_record(first: str, more: Iterator[str], line_no: int) -> tuple[list[str], int]:
@@ -192,10 +209,12 @@ class _Feed:
         return line
 
 
-def _skip_header(handle: TextIO) -> str | None:
+def _skip_header(handle: TextIO, stats: ReadStats | None = None) -> str | None:
     """Read the first line; return it unless it is a header (which is dropped, with its line terminator)."""
     first = handle.readline()
     if first == "" or first.startswith(HEADER_PREFIX):
+        if stats is not None and first:
+            stats.header = True
         return None
     return first
 
@@ -208,6 +227,7 @@ class ReadStats:
 
     rows: int = 0
     one_line_records: bool = True
+    header: bool = False  # the first line was a header (file line numbers are one more than Go's)
 
 
 def iter_rows(
@@ -241,7 +261,7 @@ def iter_rows_and_texts(
         yield from _row_chunks_and_texts(handle, progress, NUM_COLUMNS, stats, texts=True)
 
 
-def _chunks(handle: TextIO) -> Iterator[tuple[list[str], str, bool]]:
+def _chunks(handle: TextIO, stats: ReadStats | None = None) -> Iterator[tuple[list[str], str, bool]]:
     """Lines after the header in chunks of about :data:`CHUNK_BYTES` (with their joined text), each chunk
     ending outside quoted fields.
 
@@ -249,7 +269,7 @@ def _chunks(handle: TextIO) -> Iterator[tuple[list[str], str, bool]]:
     flag is false when a chunk had to stop growing at :data:`CHUNK_LIMIT` (a malformed quote, or one field
     of many megabytes); the caller then reads the rest of the file line by line.
     """
-    first = _skip_header(handle)
+    first = _skip_header(handle, stats)
     pending = [first] if first is not None else []
     while True:
         lines = pending + handle.readlines(CHUNK_BYTES)
@@ -303,10 +323,25 @@ def _row_chunks_and_texts(
     """Chunks are parsed by the C csv module and checked as a whole: no ``\\r``, no field holding a quote
     (Python keeps a bare quote, Go rejects it), every row ``width`` wide. A chunk that fails any check is
     read again line by line with Go's rules, which yields its good rows and raises Go's error."""
+    stats = ReadStats() if stats is None else stats
+    try:
+        yield from _parsed_chunks(handle, progress, width, stats, texts=texts)
+    except FieldCountError as exc:
+        exc.header_lines = 1 if stats.header else 0
+        raise
+
+
+def _parsed_chunks(
+    handle: TextIO,
+    progress: ProgressCallback | None,
+    width: int,
+    stats: ReadStats,
+    *,
+    texts: bool,
+) -> Iterator[tuple[list[list[str]], list[str] | None]]:
     line_no = 0
     position = handle.buffer.tell if progress is not None else None
-    stats = ReadStats() if stats is None else stats
-    for lines, text, balanced in _chunks(handle):
+    for lines, text, balanced in _chunks(handle, stats):
         if not balanced:
             stats.one_line_records = False
             for row in _line_rows(chain(lines, handle), line_no, width):
@@ -383,9 +418,9 @@ def _line_rows(lines: Iterator[str], line_no: int, width: int) -> Iterator[list[
                 start = line_no
                 fields, line_no = _parse_go_record(line, lines, line_no)
                 if len(fields) != width:
-                    raise field_count_error(start)
+                    raise field_count_error(start, len(fields))
         if fields is None or len(fields) != width:
-            raise field_count_error(line_no)
+            raise field_count_error(line_no, None if fields is None else len(fields))
         yield fields
 
 

@@ -10,15 +10,17 @@ from __future__ import annotations
 
 import asyncio
 import contextvars
+import functools
 import logging
+import sys
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from typing import Any
 
 from aiokafka import AIOKafkaClient, AIOKafkaConsumer, AIOKafkaProducer
 from aiokafka.admin import AIOKafkaAdminClient
-from aiokafka.errors import KafkaError
+from aiokafka.errors import KafkaConnectionError, KafkaError
 
 from streams.settings import Settings
 
@@ -119,11 +121,62 @@ async def wait_for_broker(settings: Settings, timeout: float) -> None:
         await asyncio.sleep(min(_PROBE_INTERVAL_S, max(0.0, deadline - time.monotonic())))
 
 
+_CONNECTION_NOISE = ("Unable connect to", "Unable to connect to", "Unable to update metadata", "Unable to bootstrap")
+
+
+class _QuietConnectionNoise(logging.Filter):
+    """Drops aiokafka's per-attempt connection errors while a command runs that says itself, in one line, that the
+    broker cannot be reached (:func:`broker_command`)."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return not (_quiet.get() and record.getMessage().startswith(_CONNECTION_NOISE))
+
+
+_quiet: contextvars.ContextVar[bool] = contextvars.ContextVar("clearance_kafka_quiet", default=False)
+
+
+def broker_unreachable(command: str, bootstrap: str) -> str:
+    """The one line a command prints when no broker answers."""
+    return (
+        f"clearance {command}: no Kafka broker answers at {bootstrap}; start the local one with "
+        "`clearance broker start`, or point CLEARANCE_KAFKA_BOOTSTRAP at your cluster"
+    )
+
+
+def broker_command(command: str) -> Callable[[Callable[..., int]], Callable[..., int]]:
+    """Decorate a Kafka-facing command's ``run_cli``: a broker that cannot be reached (or a Kafka failure) is one
+    clear line on stderr and exit status 1, never a traceback. The handler's own messages are unchanged."""
+
+    def wrap(run_cli: Callable[..., int]) -> Callable[..., int]:
+        @functools.wraps(run_cli)
+        def run(*args: Any, **kwargs: Any) -> int:
+            for name in ("aiokafka", "aiokafka.client", "aiokafka.conn", "aiokafka.consumer.group_coordinator"):
+                log = logging.getLogger(name)
+                if not any(isinstance(f, _QuietConnectionNoise) for f in log.filters):
+                    log.addFilter(_QuietConnectionNoise())
+            token = _quiet.set(True)
+            try:
+                return run_cli(*args, **kwargs)
+            except (KafkaConnectionError, ConnectionError, TimeoutError):
+                print(broker_unreachable(command, Settings().bootstrap), file=sys.stderr)
+            except KafkaError as exc:
+                print(f"clearance {command}: Kafka at {Settings().bootstrap} failed: {exc}", file=sys.stderr)
+            finally:
+                _quiet.reset(token)
+            return 1
+
+        return run
+
+    return wrap
+
+
 __all__ = [
     "CONSUMER_DEFAULTS",
     "PRODUCER_DEFAULTS",
     "admin",
     "broker_answers",
+    "broker_command",
+    "broker_unreachable",
     "consumer",
     "producer",
     "started_admin",

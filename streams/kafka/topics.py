@@ -19,7 +19,7 @@ from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 from aiokafka.admin.config_resource import ConfigResource, ConfigResourceType
 from aiokafka.errors import KafkaConnectionError, KafkaError, for_code
 
-from streams.kafka.clients import started_admin
+from streams.kafka.clients import broker_command, started_admin
 from streams.kafka.errors import KafkaSetupError
 from streams.settings import CANDIDATES, DEAD_LETTERS, DETERMINATIONS, RECORD_CHANGES, Settings
 
@@ -170,6 +170,7 @@ def _print_list(settings: Settings, infos: list[TopicInfo]) -> int:
     return 0
 
 
+@broker_command("topics")
 def run_cli(args: argparse.Namespace) -> int:
     """``clearance topics create [--partitions N]`` and ``clearance topics list``."""
     settings = Settings()

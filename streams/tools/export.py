@@ -18,7 +18,7 @@ from aiokafka import TopicPartition
 
 from streams.errors import ClearanceError
 from streams.events.model import ACTIVE
-from streams.kafka.clients import consumer
+from streams.kafka.clients import broker_command, consumer
 from streams.kafka.topics import partition_count
 from streams.settings import DETERMINATIONS, Settings
 
@@ -78,6 +78,7 @@ def current_determinations(command: str, wait_idle: float) -> list[dict[str, Any
     return active_determinations(latest)
 
 
+@broker_command("export")
 def run_cli(args: argparse.Namespace) -> int:
     dets = current_determinations("export", args.wait_idle)
     if dets is None:
