@@ -52,7 +52,27 @@ def build_parser() -> argparse.ArgumentParser:
                    help=f"Los Angeles flow: years (default {la['years_conviction_free']})")
     p.add_argument("--file-name-suffix", default="", help="appended to output file names as _SUFFIX")
     p.add_argument("--no-progress", action="store_true", help="no progress bar on stderr")
-    p.set_defaults(run=_handler("streams.offline.run:run_cli"))
+    p.add_argument("--report", action="store_true",
+                   help="also write Summary_Report.html and Summary_Report.pdf (the PDF needs Chromium)")
+    p.add_argument("--overwrite", action="store_true",
+                   help="replace the outputs of an earlier run in --outputs (refused otherwise)")
+    p.add_argument("--la-pilot-outputs", action="store_true",
+                   help="los_angeles flow: also write gogen_pilots' gogen_pilots_<i>.out report and "
+                        "gogen_pilots.json (with individualDismissAge and yearsConvictionFree)")
+    p.set_defaults(run=_handler("streams.offline.command:run_cli"))
+
+    p = sub.add_parser("explain", help="one person's convictions, determinations, deciding rules and facts (offline)")
+    p.add_argument("subject_id", metavar="SUBJECT_ID", help="the person's SUBJECT_ID in the DOJ file")
+    p.add_argument("--input-doj", required=True, help="DOJ file(s), comma-separated (the first holding the person)")
+    p.add_argument("--county", required=True, help="STP_ORI_CNTY_NAME to evaluate, exact and case-sensitive")
+    p.add_argument("--flow", choices=FLOW_NAMES, default=DEFAULT_FLOW,
+                   help="; ".join(f"{name}: {spec.summary}" for name, spec in FLOWS.items()))
+    p.add_argument("--eligibility-options", help="BEAR/gogen options JSON (required by the configurable flow)")
+    p.add_argument("--compute-at", help="YYYY-MM-DD date the rules are evaluated at (default: today, UTC)")
+    p.add_argument("--individual-age", type=int, help="Los Angeles flow: dismissal age")
+    p.add_argument("--years-conviction-free", type=int, help="Los Angeles flow: years")
+    p.add_argument("--json", action="store_true", help="print the explain document as JSON")
+    p.set_defaults(run=_handler("streams.offline.explain:run_cli"), outputs="-")
 
     p = sub.add_parser("generate-doj", help="write a realistic synthetic DOJ research file")
     p.add_argument("--people", type=int, required=True)
@@ -100,8 +120,30 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("report", help="print gogen's summary figures per county from the determinations topic")
     p.add_argument("--wait-idle", type=float, default=3.0)
     p.add_argument("--json", action="store_true", help="print JSON instead of a table")
+    p.add_argument("--html", metavar="FILE", help="write the summary report (charts, provenance) as HTML")
+    p.add_argument("--pdf", metavar="FILE", help="also print it to PDF (needs --html and Chromium)")
+    p.add_argument("--county", help="only this county (default: every county and the statewide totals)")
     p.set_defaults(run=_handler("streams.tools.report:run_cli"))
+    for name, command in sub.choices.items():
+        command.epilog = f"example:\n  {EXAMPLES[name]}"
+        command.formatter_class = argparse.RawDescriptionHelpFormatter
     return parser
+
+
+EXAMPLES = {
+    "version": "clearance version",
+    "classify": "clearance classify --input-doj doj.csv --county SACRAMENTO --outputs out/ "
+                "--eligibility-options options.json --compute-at 2020-07-01 --report",
+    "explain": "clearance explain 100200300 --input-doj doj.csv --county SACRAMENTO "
+               "--eligibility-options options.json --compute-at 2020-07-01",
+    "generate-doj": "clearance generate-doj --people 1000 --seed 1 --output sample.csv",
+    "broker": "clearance broker start",
+    "topics": "clearance topics create --partitions 4",
+    "worker": "clearance worker --policies deploy/policies/statewide.json",
+    "replay": "clearance replay --input-doj doj.csv",
+    "export": "clearance export --output determinations.jsonl",
+    "report": "clearance report --html report.html --pdf report.pdf   (statewide; --county SACRAMENTO for one)",
+}
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -26,7 +26,7 @@ import os
 import sys
 import tempfile
 import time
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -36,6 +36,7 @@ from typing import TextIO
 
 from streams.doj import columns as C
 from streams.doj.reader import (
+    FieldCountError,
     ReadStats,
     go_open_error,
     iter_row_chunks,
@@ -54,8 +55,10 @@ from streams.offline.files import (
     write_error_file,
     write_summary,
 )
+from streams.offline.guide import empty_file_warning, find_county
 from streams.offline.progress import ProgressBar, wants_progress
-from streams.offline.settings import ClassifySettings, settings_from_args
+from streams.offline.provenance import RunRecord
+from streams.offline.settings import ClassifySettings, OptionsFileError, settings_from_args
 from streams.offline.single_pass import (
     CONDENSED_POSITIONS,
     NO_DETERMINATION,
@@ -276,10 +279,18 @@ def run(
     suffix: str = "",
     show_progress: bool = False,
     clock: Callable[[], datetime] = lambda: datetime.now(UTC).replace(tzinfo=None),
+    record: RunRecord | None = None,
+    check_county: bool = False,
 ) -> int:
-    """Process every input file; write the summary or the error file. Returns the exit status (0 or 1)."""
+    """Process every input file; write the summary or the error file. Returns the exit status (0 or 1).
+
+    ``record`` (optional) is filled in for ``run.json``, the report and the closing line; ``check_county``: fail
+    (exit 1, the counties the files name on stderr) when no row names the county.
+    """
+    record = RunRecord() if record is None else record
     os.makedirs(outputs, exist_ok=True)
-    errors: dict[str, tuple[str, str]] = {}
+    errors: dict[str, tuple[str, str]] = record.errors
+    shown: dict[str, str] = record.messages
     run_counts = SummaryCounts()
     earliest: datetime | None = None
     started = time.monotonic()
@@ -290,11 +301,20 @@ def run(
             counts = classify_file(path, paths, settings, show_progress=show_progress)
         except (ClearanceError, OSError) as exc:
             errors[path] = _error(exc, path)
+            if isinstance(exc, FieldCountError):
+                shown[path] = exc.guidance()
             continue
+        record.rows[path] = counts.line_count
+        if counts.line_count == 0:
+            record.warnings.append(empty_file_warning(path))
+            print(record.warnings[-1], file=sys.stderr)
         run_counts = run_counts + counts
         earliest = run_earliest(earliest, file_earliest(counts, clock()))
+    record.counts = run_counts
+    if not errors and check_county and (missing := find_county(settings.county, inputs, run_counts)):
+        errors[""] = (OTHER, missing)
     if errors:
-        return _fail(outputs, suffix, errors)
+        return _fail(outputs, suffix, errors, shown)
     document = gogen_summary(
         run_counts,
         county=settings.county,
@@ -303,29 +323,43 @@ def run(
         reduce_sections=settings.configured_sections("reduce"),
         processing_time_in_seconds=time.monotonic() - started,
     )
-    write_summary(outputs, suffix, document)
+    record.document = document
+    record.outputs += write_summary(outputs, suffix, document)
     return 0
 
 
-def _fail(outputs: str, suffix: str, errors: dict[str, tuple[str, str]]) -> int:
-    """gogen's ExitWithErrors: the error file, one stderr line per input (sorted), status 1."""
+def _fail(
+    outputs: str, suffix: str, errors: dict[str, tuple[str, str]], shown: Mapping[str, str] | None = None
+) -> int:
+    """gogen's ExitWithErrors: the error file, one stderr line per input (sorted), status 1.
+
+    ``shown``: a stderr message per path where it says more than gogen's text, which the error file keeps.
+    """
     try:
         write_error_file(outputs, suffix, errors)
     except OSError as exc:
         print(f"cannot write the error file: {exc}", file=sys.stderr)
     for path in sorted(errors):
-        message = errors[path][1]
+        message = (shown or {}).get(path, errors[path][1])
         print(f"{path}: {message}" if path else message, file=sys.stderr)
     return 1
 
 
-def run_cli(args: argparse.Namespace) -> int:
-    """``clearance classify``: exit status 0, or 1 with ``gogen<suf>.err`` written."""
+def run_cli(
+    args: argparse.Namespace, record: RunRecord | None = None, settings_out: list[ClassifySettings] | None = None
+) -> int:
+    """``clearance classify``: exit status 0, or 1 with ``gogen<suf>.err`` written. ``record`` and
+    ``settings_out`` (optional) receive what ``streams.offline.command`` writes ``run.json`` and the report from."""
     suffix = args.file_name_suffix or ""
+    record = RunRecord() if record is None else record
     try:
         settings = settings_from_args(args)
     except ClearanceError as exc:
-        return _fail(args.outputs or ".", suffix, {"": (OTHER, str(exc))})
+        gogen_text = exc.gogen_message if isinstance(exc, OptionsFileError) else str(exc)
+        record.errors[""] = (OTHER, gogen_text)
+        return _fail(args.outputs or ".", suffix, {"": (OTHER, gogen_text)}, {"": str(exc)})
+    if settings_out is not None:
+        settings_out.append(settings)
     try:
         os.makedirs(args.outputs, exist_ok=True)
     except OSError as exc:
@@ -336,4 +370,6 @@ def run_cli(args: argparse.Namespace) -> int:
         settings,
         suffix=suffix,
         show_progress=wants_progress(args.no_progress),
+        record=record,
+        check_county=True,
     )

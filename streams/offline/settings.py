@@ -17,12 +17,22 @@ from typing import Any
 from streams.doj.reader import go_open_error
 from streams.errors import OptionsError
 from streams.gocompat.dates import parse_day
+from streams.offline.guide import check_option_keys
 from streams.rules.flows.base import Flow
 from streams.rules.flows.registry import flow_spec
 from streams.rules.flows.whatif import dismiss_all_prop64
 
 MISSING_REQUIRED = "missing required field: Run gogen --help for more info"
 INVALID_COMPUTE_AT = "invalid --compute-at date: Must be a valid date in the format YYYY-MM-DD"
+
+
+class OptionsFileError(OptionsError):
+    """An options file gogen rejects while reading it: ``gogen_message`` is Go's own text, which ``gogen.err``
+    keeps (BEAR-like tools read it); the message, shown on stderr, also says where the problem is."""
+
+    def __init__(self, message: str, gogen_message: str) -> None:
+        super().__init__(message)
+        self.gogen_message = gogen_message
 
 
 @dataclass(frozen=True, slots=True)
@@ -70,6 +80,19 @@ def load_options_document(path: str) -> dict[str, Any]:
     return document
 
 
+def _missing(args: argparse.Namespace, document: str | None) -> str:
+    """stderr's version of gogen's "missing required field": which flag, and an example."""
+    flags = [f"--{name.replace('_', '-')}" for name in ("outputs", "input_doj", "county") if not getattr(args, name)]
+    if document and not getattr(args, document):
+        flags.append(f"--{document.replace('_', '-')}")
+    needed = " and ".join(flags) or "a required flag"
+    example = ""
+    if document and not getattr(args, document):
+        example = (f" (the {args.flow} flow reads BEAR's eligibility-options JSON, e.g. --{document.replace('_', '-')} "
+                   "options.json; other flows: --flow)")
+    return f"missing required field: {needed}{example}. Run `clearance classify --help` for an example"
+
+
 def settings_from_args(
     args: argparse.Namespace, today: Callable[[], datetime] = lambda: datetime.now(UTC)
 ) -> ClassifySettings:
@@ -77,11 +100,12 @@ def settings_from_args(
     spec = flow_spec(args.flow)
     document_path = getattr(args, spec.document) if spec.document else "-"
     if not all((args.outputs, args.input_doj, args.county, document_path)):
-        raise OptionsError(MISSING_REQUIRED)
+        raise OptionsFileError(_missing(args, spec.document), MISSING_REQUIRED)
     compute_at = parse_compute_at(args.compute_at, today)
     options: Mapping[str, Any] | None
     if spec.document:
         options = load_options_document(document_path)
+        check_option_keys(document_path)  # not gogen's: it ignored unknown keys (an error here, BEAR's UI keys aside)
     else:
         options = {key: value for key in spec.settings if (value := getattr(args, key, None)) is not None}
     flow = spec.build(args.county, options or None)

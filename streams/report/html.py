@@ -8,7 +8,7 @@ from datetime import datetime
 from typing import Any
 
 from streams.report import charts
-from streams.report.model import STATEWIDE, CountyFigures, Report
+from streams.report.model import STATEWIDE, CountyFigures, Report, title_case
 
 TEMPLATE = "summary_report.html.j2"
 FLAG_LABELS = {
@@ -100,7 +100,7 @@ def render_html(report: Report) -> str:
         report=report,
         heading=heading(report),
         charts_by_county={c.county: _charts(c) for c in sections},
-        ranking_chart=charts.counties_ranked("county-ranking", report.ranking),
+        ranking_chart=charts.counties_ranked("county-ranking", [(title_case(c), n) for c, n in report.ranking]),
         statewide_name=STATEWIDE,
     )
 

@@ -33,7 +33,7 @@ class CountyFigures:
 
     @property
     def place(self) -> str:
-        return "California" if self.county == STATEWIDE else f"{title_case(self.county)} County"
+        return "California (all counties)" if self.county == STATEWIDE else f"{title_case(self.county)} County"
 
     @property
     def prop64_convictions(self) -> int:
