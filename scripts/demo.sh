@@ -25,7 +25,7 @@ if [[ "${1:-}" == "stop" ]]; then
   exit 0
 fi
 
-bash scripts/setup.sh --kafka
+bash scripts/setup.sh --kafka --browser
 mkdir -p "$DEMO"
 $C broker start
 $C topics create --partitions 4
@@ -61,9 +61,24 @@ else:
 PY
 
 $C report
+$C report --html "$DEMO/Summary_Report.html" --pdf "$DEMO/Summary_Report.pdf"
 $C export --output "$DEMO/determinations.jsonl" --wait-idle 2
+# One of the sample's people, explained offline under the policy the worker applies to Sacramento County.
+EXPLAIN=$(.venv/bin/python - "$DEMO" <<'PY'
+import csv, json, sys
+demo = sys.argv[1]
+policy = json.load(open("deploy/policies/statewide.json"))["counties"]["SACRAMENTO"]
+json.dump(policy["eligibility_options"], open(f"{demo}/sacramento-options.json", "w"))
+with open(f"{demo}/sample.csv", newline="") as fh:
+    subject = next(row["SUBJECT_ID"] for row in csv.DictReader(fh) if row["STP_ORI_CNTY_NAME"] == "SACRAMENTO")
+print(f"clearance explain {subject} --input-doj {demo}/sample.csv --county SACRAMENTO "
+      f"--eligibility-options {demo}/sacramento-options.json")
+PY
+)
 cat <<MSG
 
+Summary report: $DEMO/Summary_Report.html and $DEMO/Summary_Report.pdf (statewide, one section per county)
+One person:     .venv/bin/$EXPLAIN
 Determinations: $DEMO/determinations.jsonl
 Metrics:        http://127.0.0.1:$CLEARANCE_METRICS_PORT/metrics   (e.g. curl -s ... | grep ^clearance_)
 Still running:  the Kafka broker and the worker. Stop both with:  bash scripts/demo.sh stop
