@@ -129,7 +129,7 @@ def main() -> int:
         classify = [
             sys.executable, "-m", "streams", "classify", "--input-doj", str(source), "--county", args.county,
             "--outputs", str(outputs), "--eligibility-options", str(options),
-            "--compute-at", args.compute_at, "--no-progress",
+            "--compute-at", args.compute_at, "--no-progress", "--overwrite",  # the same folder on every repeat
         ]  # fmt: skip
         runs = [timed_child(classify) for _ in range(args.repeat)]
         seconds = min(run[0] for run in runs)

@@ -213,7 +213,8 @@ def classify_reference(doj: Path, policies: dict[str, Any], work: Path) -> dict[
         spec = policies["counties"][county]
         out = work / f"classify-{county.replace(' ', '_')}"
         args = ["classify", "--input-doj", str(doj), "--county", county, "--outputs", str(out),
-                "--flow", spec["flow"], "--compute-at", spec["compute_at"], "--no-progress"]
+                "--flow", spec["flow"], "--compute-at", spec["compute_at"], "--no-progress",
+                "--overwrite"]  # a reference may be computed again into the same folder
         if spec["flow"] == "configurable":
             options = work / "options.json"
             options.write_text(json.dumps(spec["eligibility_options"]))
