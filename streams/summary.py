@@ -71,6 +71,7 @@ class SummaryCounts:
     subjects_with_some_relief: int = 0
     dismissal_reasons: Mapping[str, int] = field(default_factory=dict)
     reduction_reasons: Mapping[str, int] = field(default_factory=dict)
+    data_quality: Mapping[str, int] = field(default_factory=dict)  # flagged determinations by code (not gogen's)
     determinations_by_section: Mapping[tuple[str, str], int] = field(default_factory=dict)
     evaluated: Mapping[str, int] = field(default_factory=dict)
     subjects_evaluated: int = 0
@@ -123,6 +124,7 @@ _MAPPING_FIELDS = frozenset(
         "reduction_reasons",
         "determinations_by_section",
         "evaluated",
+        "data_quality",
     }
 )
 

@@ -39,29 +39,54 @@ def valid_yyyymmdd(text: str) -> bool:
     return day <= days
 
 
+_VALID: dict[str, bool] = {}  # a file repeats a few thousand date texts: their verdicts are remembered
+
+
 def _date_flags(text: str, missing: str, invalid: str) -> tuple[str, ...]:
     if text == "":
         return (missing,)
-    return () if valid_yyyymmdd(text) else (invalid,)
+    valid = _VALID.get(text)
+    if valid is None:
+        valid = valid_yyyymmdd(text)
+        if len(_VALID) < 1 << 16:
+            _VALID[text] = valid
+    return () if valid else (invalid,)
 
 
-def subject_flags(subject_id: str, rows: Sequence[Sequence[str]], conviction_counts: Iterable[str]) -> tuple[str, ...]:
-    """Problems that touch every answer of the person: the DOB (read from the first row, as gogen does), rows
-    of another SUBJECT_ID, and sentences on rows whose count order is no conviction of the person."""
-    if not rows:
-        return ()
-    flags = list(_date_flags(rows[0][C.PRI_DOB], DOB_MISSING, DOB_INVALID))
-    if any(row[C.SUBJECT_ID] not in ("", subject_id) for row in rows):
+def date_flags(date_text: str) -> tuple[str, ...]:
+    """Problems of a conviction's disposition date (STP_EVENT_DATE)."""
+    return _date_flags(date_text, DATE_MISSING, DATE_INVALID)
+
+
+def person_flags(
+    subject_id: str, first_dob: str, mismatched: bool, sentenced_counts: Iterable[str], conviction_counts: Iterable[str]
+) -> tuple[str, ...]:
+    """Problems that touch every answer of the person: the DOB of the first row (where gogen reads it), rows of
+    another SUBJECT_ID (``mismatched``), and sentences on rows whose count order is no conviction of the person."""
+    flags = list(_date_flags(first_dob, DOB_MISSING, DOB_INVALID))
+    if mismatched:
         flags.append(SUBJECT_ID_MISMATCH)
-    counts = set(conviction_counts)
-    if any(row[C.SENT_LENGTH] != "" and row[C.CNT_ORDER] not in counts for row in rows):
+    if not set(sentenced_counts).issubset(conviction_counts):
         flags.append(SENTENCE_WITHOUT_CONVICTION)
     return tuple(flags)
 
 
+def subject_flags(subject_id: str, rows: Sequence[Sequence[str]], conviction_counts: Iterable[str]) -> tuple[str, ...]:
+    """:func:`person_flags` of a person's rows (in the person's order)."""
+    if not rows:
+        return ()
+    return person_flags(
+        subject_id,
+        rows[0][C.PRI_DOB],
+        any(row[C.SUBJECT_ID] not in ("", subject_id) for row in rows),
+        (row[C.CNT_ORDER] for row in rows if row[C.SENT_LENGTH] != ""),
+        set(conviction_counts),
+    )
+
+
 def conviction_flags(row: Sequence[str]) -> tuple[str, ...]:
     """Problems of the conviction's own row (its disposition date)."""
-    return _date_flags(row[C.STP_EVENT_DATE], DATE_MISSING, DATE_INVALID)
+    return date_flags(row[C.STP_EVENT_DATE])
 
 
 def flags_of(subject: tuple[str, ...], conviction: tuple[str, ...]) -> list[str]:

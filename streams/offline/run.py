@@ -28,13 +28,14 @@ import tempfile
 import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from functools import lru_cache
+from functools import lru_cache, partial
 from itertools import islice, repeat
 from typing import TextIO
 
 from streams.doj import columns as C
+from streams.doj.quality import date_flags, person_flags
 from streams.doj.reader import (
     FieldCountError,
     ReadStats,
@@ -58,6 +59,7 @@ from streams.offline.files import (
 from streams.offline.guide import empty_file_warning, find_county
 from streams.offline.progress import ProgressBar, wants_progress
 from streams.offline.provenance import RunRecord
+from streams.offline.quality import QualityLog, data_quality_path
 from streams.offline.settings import ClassifySettings, OptionsFileError, settings_from_args
 from streams.offline.single_pass import (
     CONDENSED_POSITIONS,
@@ -96,12 +98,30 @@ class _FileState:
     counts: SummaryCounts | None = None
 
 
+@dataclass(slots=True)
+class _FileQuality:
+    """What pass 1 notes for the data-quality flags: each person's first DOB and sentenced count orders, and the
+    rows whose date is missing or malformed (few)."""
+
+    first_dob: dict[str, str] = field(default_factory=dict)
+    sentenced: dict[str, set[str]] = field(default_factory=dict)
+    bad_dates: dict[int, tuple[str, ...]] = field(default_factory=dict)
+
+    def of(self, subject: Subject) -> tuple[tuple[str, ...], dict[int, tuple[str, ...]]]:
+        counts = {c.count_order for c in subject.convictions}
+        person = person_flags(subject.id, self.first_dob.get(subject.id, ""), False,
+                              self.sentenced.get(subject.id, ()), counts)
+        return person, self.bad_dates
+
+
 def _first_pass(
-    path: str, settings: ClassifySettings, spool: TextIO, progress: Progress | None, stats: ReadStats
+    path: str, settings: ClassifySettings, spool: TextIO, progress: Progress | None, stats: ReadStats,
+    quality: _FileQuality,
 ) -> tuple[dict[str, Subject], dict[int, str]]:
     """Subjects by SUBJECT_ID and the non-empty "Possible Other P64 Charges" by row."""
     subjects: dict[str, Subject] = {}
     possible_other: dict[int, str] = {}
+    first_dob, sentenced, bad_dates = quality.first_dob, quality.sentenced, quality.bad_dates
     pilot = settings.flow.pilot_code_sections
     # rows are kept only where a subject may have to be rebuilt under the other code-section rule
     keep_rows = settings.dismiss_all.pilot_code_sections != pilot
@@ -114,7 +134,13 @@ def _first_pass(
             subject = subjects.get(subject_id)
             if subject is None:
                 subject = subjects[subject_id] = Subject(subject_id, pilot_code_sections=pilot, keep_rows=keep_rows)
+                first_dob[subject_id] = fields[C.PRI_DOB]
             subject.push(fields, index)
+            if fields[C.SENT_LENGTH]:
+                sentenced.setdefault(subject_id, set()).add(fields[C.CNT_ORDER])
+            flags = date_flags(fields[C.STP_EVENT_DATE])
+            if flags:
+                bad_dates[index] = flags
             comment = fields[comment_at]
             if comment:
                 other = _possible_other(fields[offense_at], comment)
@@ -127,13 +153,14 @@ def _first_pass(
 
 
 def _classify(
-    subjects: dict[str, Subject], possible_other: dict[int, str], settings: ClassifySettings
+    subjects: dict[str, Subject], possible_other: dict[int, str], settings: ClassifySettings,
+    quality: _FileQuality, log: QualityLog,
 ) -> tuple[dict[int, str], set[int], SummaryCounts]:
     """Encoded eligibility columns (with their leading comma) by row, the rows with a determination, and the
     summed summary figures."""
-    results = SubjectResults(settings)
+    results = SubjectResults(settings, quality=log)
     for subject in subjects.values():
-        results.add(subject, possible_other)
+        results.add(subject, possible_other, partial(quality.of, subject))
     results.add_possible_other(possible_other)
     return results.suffixes, set(results.determined), total(results.parts)
 
@@ -213,9 +240,11 @@ def classify_file(
     staged = [f"{target}.partial" for target in targets]
     bar = ProgressBar(os.path.basename(path), size) if show_progress else None
     stats = ReadStats()
+    log = QualityLog()
+    counts: SummaryCounts | None = None
     try:
         with _collector_paused():
-            parts = single_pass(path, settings, staged, _possible_other, bar.update if bar else None, stats)
+            parts = single_pass(path, settings, staged, _possible_other, bar.update if bar else None, stats, log)
     except NotConsecutive:
         _remove(staged)
     except BaseException:
@@ -226,8 +255,12 @@ def classify_file(
             os.replace(name, target)
         if bar:
             bar.finish()
-        return total(parts) + SummaryCounts(line_count=stats.rows)
-    return _two_passes(path, paths, settings, show_progress=show_progress, size=size)
+        counts = total(parts) + SummaryCounts(line_count=stats.rows)
+    if counts is None:  # a person's rows are apart: the general path, with a fresh record of flagged rows
+        log = QualityLog()
+        counts = _two_passes(path, paths, settings, show_progress=show_progress, size=size, log=log)
+    log.write(data_quality_path(paths.all_results))
+    return counts + SummaryCounts(data_quality=dict(log.counts))
 
 
 def _remove(names: Sequence[str]) -> None:
@@ -237,7 +270,8 @@ def _remove(names: Sequence[str]) -> None:
 
 
 def _two_passes(
-    path: str, paths: ResultPaths, settings: ClassifySettings, *, show_progress: bool, size: int
+    path: str, paths: ResultPaths, settings: ClassifySettings, *, show_progress: bool, size: int,
+    log: QualityLog | None = None,
 ) -> SummaryCounts:
     """The general path: subjects are built from the whole file before any row is written."""
     state = _FileState()
@@ -248,11 +282,14 @@ def _two_passes(
         bar = ProgressBar(f"{os.path.basename(path)} 1/2", size) if show_progress else None
         with _collector_paused():
             stats = ReadStats()
-            subjects, possible_other = _first_pass(path, settings, spool, bar.update if bar else None, stats)
+            quality = _FileQuality()
+            subjects, possible_other = _first_pass(path, settings, spool, bar.update if bar else None, stats,
+                                                   quality)
             state.rows, state.one_line_records = stats.rows, stats.one_line_records
             if bar:
                 bar.finish()
-            state.suffixes, state.determined, counts = _classify(subjects, possible_other, settings)
+            state.suffixes, state.determined, counts = _classify(subjects, possible_other, settings, quality,
+                                                                 QualityLog() if log is None else log)
             subjects.clear()
         bar = ProgressBar(f"{os.path.basename(path)} 2/2", size) if show_progress else None
         _second_pass(path, spool, state, paths, bar.update if bar else None)
@@ -310,7 +347,12 @@ def run(
             print(record.warnings[-1], file=sys.stderr)
         run_counts = run_counts + counts
         earliest = run_earliest(earliest, file_earliest(counts, clock()))
+        record.outputs.append(data_quality_path(paths.all_results))
     record.counts = run_counts
+    if run_counts.data_quality:
+        flagged = ", ".join(f"{code} {n:,}" for code, n in sorted(run_counts.data_quality.items()))
+        print(f"data quality: determinations with flagged inputs: {flagged} (rows in Data_Quality.csv; "
+              "gogen's files are unchanged)", file=sys.stderr)
     if not errors and check_county and (missing := find_county(settings.county, inputs, run_counts)):
         errors[""] = (OTHER, missing)
     if errors:

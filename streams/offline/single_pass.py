@@ -11,12 +11,14 @@ starts over with two passes.
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
+from functools import partial
 from itertools import repeat
 
 from streams.doj import columns as C
 from streams.doj.reader import ReadStats, iter_rows_and_texts
 from streams.gocompat.gocsv import ProjectionEncoder, all_go_form, encode_record
 from streams.offline.files import open_result_files
+from streams.offline.quality import QualityLog, rows_quality
 from streams.offline.settings import ClassifySettings
 from streams.rules.engine import classify_subject
 from streams.rules.info import ELIGIBILITY_COLUMNS, empty_columns
@@ -31,6 +33,10 @@ CONDENSED_POSITIONS = tuple(C.INDEX[name] for name in C.CONDENSED_COLUMNS)
 PERSON_COLUMNS = 5
 
 
+Quality = Callable[[], tuple[tuple[str, ...], Mapping[int, tuple[str, ...]]]]
+"""A person's data-quality flags, computed on demand: (flags of the person, flags by row index)."""
+
+
 class NotConsecutive(Exception):
     """A person's rows are not all consecutive: results can only be written after reading the whole file."""
 
@@ -40,19 +46,21 @@ class SubjectResults:
     comma, followed by ``line_end``) by row, the rows with a determination in file order, and the people's
     summary contributions."""
 
-    __slots__ = ("_compute_at", "_county", "_end", "_flow", "_what_if", "determined", "parts", "suffixes")
+    __slots__ = ("_compute_at", "_county", "_end", "_flow", "_what_if", "determined", "parts", "quality", "suffixes")
 
-    def __init__(self, settings: ClassifySettings, line_end: str = "") -> None:
+    def __init__(self, settings: ClassifySettings, line_end: str = "", quality: QualityLog | None = None) -> None:
         self._end = line_end
+        self.quality = quality if quality is not None else QualityLog()
         self._flow, self._what_if = settings.flow, settings.dismiss_all
         self._county, self._compute_at = settings.county, settings.compute_at
         self.suffixes: dict[int, str] = {}
         self.determined: list[int] = []
         self.parts: list[SummaryCounts] = []
 
-    def add(self, subject: Subject, possible_other: Mapping[int, str]) -> None:
+    def add(self, subject: Subject, possible_other: Mapping[int, str], quality: Quality | None = None) -> None:
         """Classify one complete person; ``possible_other``: the non-empty "Possible Other P64 Charges" by row
-        (of at least that person's rows)."""
+        (of at least that person's rows); ``quality``: the person's data-quality flags, asked for only when the
+        person has a determination."""
         county = self._county
         suffixes = self.suffixes
         if any(conviction.county == county for conviction in subject.convictions):
@@ -66,6 +74,8 @@ class SubjectResults:
             for index, info in infos.items():
                 suffixes[index] = "," + encode_record(info.columns(possible_other.get(index, ""))) + self._end
                 self.determined.append(index)
+            if infos and quality is not None:
+                self.quality.person(subject, infos, *quality())
 
     def add_possible_other(self, possible_other: Mapping[int, str]) -> None:
         """Eligibility columns of rows without a determination that name other Prop 64 charges (after
@@ -83,6 +93,7 @@ def single_pass(
     possible_other_of: Callable[[str, str], str],
     progress: Callable[[int], None] | None,
     stats: ReadStats,
+    quality: QualityLog | None = None,
 ) -> list[SummaryCounts]:
     """Write All_Results, All_Results_Condensed and Prop64_Results to ``targets`` (in that order); returns the
     people's summary contributions. Raises :class:`NotConsecutive` (the targets then hold partial output)."""
@@ -91,7 +102,8 @@ def single_pass(
     keep_rows = settings.dismiss_all.pilot_code_sections != pilot
     id_at = C.SUBJECT_ID
     encode_condensed = ProjectionEncoder(CONDENSED_POSITIONS, PERSON_COLUMNS).encode_many
-    results = SubjectResults(settings, "\n")
+    results = SubjectResults(settings, "\n", quality)
+    person_rows: list[list[str]] = []  # the current person's rows, for their data-quality flags
     suffixes, determined = results.suffixes, results.determined
     comment_at, offense_at = C.COMMENT_TEXT, C.OFFENSE_DESCR
     finished: set[str] = set()
@@ -132,7 +144,8 @@ def single_pass(
             for fields in rows:
                 if fields[id_at] != subject_id:
                     if subject is not None:
-                        results.add(subject, possible_other)
+                        results.add(subject, possible_other, partial(rows_quality, subject, subject_start,
+                                                                     person_rows))
                         if possible_other:
                             results.add_possible_other(possible_other)
                             possible_other.clear()
@@ -142,7 +155,9 @@ def single_pass(
                         raise NotConsecutive(subject_id)
                     subject = Subject(subject_id, pilot_code_sections=pilot, keep_rows=keep_rows)
                     subject_start = index
+                    person_rows = []
                 subject.push(fields, index)  # type: ignore[union-attr]
+                person_rows.append(fields)
                 comment = fields[comment_at]
                 if comment:
                     other = possible_other_of(fields[offense_at], comment)
@@ -153,7 +168,7 @@ def single_pass(
             pending_condensed += encode_condensed(rows)
             write(subject_start)
         if subject is not None:
-            results.add(subject, possible_other)
+            results.add(subject, possible_other, partial(rows_quality, subject, subject_start, person_rows))
             results.add_possible_other(possible_other)
         write(index)
     return results.parts

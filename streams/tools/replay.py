@@ -33,7 +33,7 @@ from streams.errors import ClearanceError
 from streams.events.builders import extract_completed_event, record_change_event, snapshot_event
 from streams.events.codec import encode
 from streams.events.ids import natural_record_key
-from streams.kafka.clients import producer
+from streams.kafka.clients import broker_command, producer
 from streams.kafka.topics import partition_count
 from streams.offline.progress import ProgressBar, wants_progress
 from streams.settings import RECORD_CHANGES, Settings
@@ -217,6 +217,7 @@ async def _replay_snapshots(
     return rows, events
 
 
+@broker_command("replay")
 def run_cli(args: argparse.Namespace) -> int:
     settings = Settings()
     path = Path(args.input_doj)

@@ -15,6 +15,7 @@ from factories import doj_row, laid_out
 
 from streams.cli import main
 from streams.doj.columns import COLUMNS
+from streams.doj.generate import write_doj
 from streams.gocompat.gocsv import encode_record
 
 COUNTY = "SACRAMENTO"
@@ -186,6 +187,8 @@ def test_names_of_files_with_a_suffix_and_several_inputs(tmp_path: Path, options
         "All_Results_2_s.csv",
         "All_Results_Condensed_1_s.csv",
         "All_Results_Condensed_2_s.csv",
+        "Data_Quality_1_s.csv",
+        "Data_Quality_2_s.csv",
         "Prop64_Results_1_s.csv",
         "Prop64_Results_2_s.csv",
         "gogen_s.json",
@@ -247,6 +250,7 @@ def test_errors_of_some_files_are_reported_and_others_processed(
     assert produced == [
         "All_Results_1_a_suffix.csv",
         "All_Results_Condensed_1_a_suffix.csv",
+        "Data_Quality_1_a_suffix.csv",
         "Prop64_Results_1_a_suffix.csv",
         "gogen_a_suffix.err",
         "run_a_suffix.json",
@@ -298,3 +302,130 @@ def test_invalid_options(tmp_path: Path) -> None:
     assert json.loads((out / "gogen.err").read_text())[""]["errorMessage"] == (
         f"open {missing}: no such file or directory"
     )
+
+
+# -- messy input and error paths: gogen's answers (issue #11; spec §10, §11) -----------------------------------------
+
+
+def test_year_0000_dates_in_the_outputs(tmp_path: Path, options: str) -> None:
+    """Quirk 15: gogen writes 01/05/0000 and 292.3 (not 01/01/0001 and -1.0), and the year-0 date is the earliest
+    conviction of the summary."""
+    source = doj_file(tmp_path / "doj.csv", [court("1", "19800101", "001001001000", "11357 HS-POSSESS", "00000105")])
+    out = tmp_path / "out"
+    assert main(["classify", "--county", COUNTY, "--compute-at", "2019-11-11", "--no-progress", "--input-doj",
+                 source, "--outputs", str(out), "--eligibility-options", options]) == 0
+    row = (out / "All_Results.csv").read_text().split("\n")[1]
+    assert ",01/05/0000,292.3,-1.0," in row
+    assert json.loads((out / "gogen.json").read_text())["earliestConviction"] == "0000-01-05T00:00:00Z"
+
+
+def test_pilot_what_if_figures_use_the_pilot_code_section(tmp_path: Path) -> None:
+    """Quirk 21: gogen_pilots reads COMMENT_TEXT only for an exact SEE COMMENT FOR CHARGE, in its what-if too: a
+    San Joaquin misdemeanour with a blank OFFENSE_DESCR is no Prop 64 conviction there, so 0/0/0."""
+    row = doj_row(subject="1", dob="19800101", date="20150101", county="SAN JOAQUIN", offense="",
+                  COMMENT_TEXT="11357(D) HS-POSSESS", felony=False)
+    source = doj_file(tmp_path / "doj.csv", [row])
+    out = tmp_path / "out"
+    assert main(["classify", "--county", "SAN JOAQUIN", "--flow", "san_joaquin", "--compute-at", "2020-07-01",
+                 "--no-progress", "--input-doj", source, "--outputs", str(out)]) == 0
+    summary = json.loads((out / "gogen.json").read_text())
+    assert summary["reliefWithDismissAllProp64"] == {
+        "CountSubjectsNoConviction": 0, "CountSubjectsNoConvictionLast7Years": 0, "CountSubjectsNoFelony": 0}
+
+
+def test_an_undecodable_county_is_written_as_go_writes_it(tmp_path: Path, options: str) -> None:
+    """Quirk 23: Go's encoding/json writes a byte that is not UTF-8 as the six characters \\ufffd."""
+    county = "SACRAMENTO\udce9"  # the byte 0xE9 of the command line, as Python's argv holds it
+    rows = [{**row, "STP_ORI_CNTY_NAME": county} for row in PEOPLE[:2]]
+    source = tmp_path / "doj.csv"
+    source.write_bytes(Path(doj_file(tmp_path / "plain.csv", rows[:0])).read_bytes() + "".join(
+        encode_record(laid_out(row)) + "\n" for row in rows).encode("utf-8", "surrogateescape"))
+    out = tmp_path / "out"
+    assert main(["classify", "--county", county, "--compute-at", "2020-07-01", "--no-progress", "--input-doj",
+                 str(source), "--outputs", str(out), "--eligibility-options", options]) == 0
+    assert '"county":"SACRAMENTO\\ufffd"' in (out / "gogen.json").read_text(encoding="utf-8")
+
+
+def test_options_file_holding_null_runs_with_empty_options(tmp_path: Path) -> None:
+    """gogen: json.Unmarshal of null changes nothing, so the run goes on with no section configured."""
+    options = tmp_path / "null.json"
+    options.write_text("null")
+    out = tmp_path / "out"
+    source = doj_file(tmp_path / "doj.csv", PEOPLE)
+    assert classify("--input-doj", source, "--outputs", str(out), "--eligibility-options", str(options)) == 0
+    summary = json.loads((out / "gogen.json").read_text())
+    assert summary["convictionDismissalCountByCodeSection"] == {}
+    assert summary["convictionDismissalCountByAdditionalRelief"] == {}
+
+
+@pytest.mark.parametrize("missing", ["--county", "--input-doj", "--outputs"])
+def test_a_missing_required_flag_is_gogens_error(
+    tmp_path: Path, options: str, missing: str, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """gogen checks its four flags itself: gogen.err with its text (in the outputs folder, else the working
+    directory) and exit status 1, where argparse would exit 2."""
+    monkeypatch.chdir(tmp_path)
+    values = {"--county": COUNTY, "--input-doj": doj_file(tmp_path / "doj.csv", PEOPLE), "--outputs": "out"}
+    del values[missing]
+    argv = ["classify", "--no-progress", "--eligibility-options", options]
+    argv += [item for flag, value in values.items() for item in (flag, value)]
+    assert main(argv) == 1
+    error_file = tmp_path / ("gogen.err" if missing == "--outputs" else "out/gogen.err")
+    message = "missing required field: Run gogen --help for more info"
+    assert json.loads(error_file.read_text()) == {"": {"errorType": "OTHER", "errorMessage": message}}
+    assert "missing required field" in capsys.readouterr().err
+
+
+def test_directories_are_read_errors(tmp_path: Path, options: str) -> None:
+    """Go opens a directory; reading it fails with ``read <path>: is a directory``."""
+    folder = tmp_path / "folder"
+    folder.mkdir()
+    out = tmp_path / "out"
+    assert classify("--input-doj", str(folder), "--outputs", str(out), "--eligibility-options", options) == 1
+    assert json.loads((out / "gogen.err").read_text()) == {
+        str(folder): {"errorType": "OTHER", "errorMessage": f"read {folder}: is a directory"}}
+    source = doj_file(tmp_path / "doj.csv", PEOPLE)
+    assert classify("--input-doj", source, "--outputs", str(out), "--eligibility-options", str(folder)) == 1
+    assert json.loads((out / "gogen.err").read_text())[""]["errorMessage"] == f"read {folder}: is a directory"
+
+
+@pytest.mark.parametrize(
+    ("content", "gogen_text", "shown"),
+    [
+        (b'{"additionalRelief": {"subjectAgeThreshold": 45.0}}',
+         "json: cannot unmarshal number 45.0 into Go struct field "
+         "AdditionalRelief.additionalRelief.subjectAgeThreshold of type int",
+         "eligibility options: additionalRelief.subjectAgeThreshold must be a whole number, got number 45.0"),
+        (b'{"baselineEligibility": {"dismiss": ["11357",]}}',
+         "invalid character ']' looking for beginning of value",
+         "eligibility options are not valid JSON: invalid character ']' looking for beginning of value "
+         "(line 1, column 46)"),
+        (b"[]", "json: cannot unmarshal array into Go value of type data.EligibilityOptions",
+         "eligibility options must be a JSON object, got array"),
+    ],
+)
+def test_options_errors_keep_gos_text_in_the_error_file(
+    tmp_path: Path, content: bytes, gogen_text: str, shown: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """gogen.err holds Go's encoding/json text, which BEAR-like tools read; stderr says where."""
+    options = tmp_path / "options.json"
+    options.write_bytes(content)
+    out = tmp_path / "out"
+    source = doj_file(tmp_path / "doj.csv", PEOPLE)
+    assert classify("--input-doj", source, "--outputs", str(out), "--eligibility-options", str(options)) == 1
+    assert json.loads((out / "gogen.err").read_text()) == {"": {"errorType": "OTHER", "errorMessage": gogen_text}}
+    assert shown in capsys.readouterr().err
+
+
+@pytest.mark.parametrize(("flow", "county"), [("configurable", "SACRAMENTO"), ("los_angeles", "LOS ANGELES"),
+                                              ("san_joaquin", "SAN JOAQUIN")])
+def test_a_messy_generated_file_is_classified(tmp_path: Path, options: str, flow: str, county: str) -> None:
+    """Every data error of the generator's --messy-rate goes through (blank ids also force the two passes)."""
+    source = tmp_path / "messy.csv"
+    write_doj(str(source), 400, seed=5, counties=[county, "KERN"], messy_rate=0.05)
+    out = tmp_path / "out"
+    extra = ["--eligibility-options", options] if flow == "configurable" else []
+    assert main(["classify", "--county", county, "--flow", flow, "--compute-at", "2020-07-01", "--no-progress",
+                 "--input-doj", str(source), "--outputs", str(out), *extra]) == 0
+    rows = (out / "All_Results.csv").read_bytes().count(b"\n") - 1
+    assert rows == json.loads((out / "gogen.json").read_text())["lineCount"] > 0

@@ -232,3 +232,31 @@ def test_la_pilot_outputs(tmp_path: Path) -> None:
     assert f"Found {gogen['lineCount']} Total rows in DOJ file" in text
     section_total = sum(gogen["prop64ConvictionsCountInCountyByCodeSection"].values())
     assert f"Found {section_total} convictions in this county" in text
+
+
+def test_flagged_rows_go_to_data_quality_csv_and_gogens_files_stay(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """A conviction whose person has no DOB and one with an ISO date: both determined, both listed with codes."""
+    import csv
+
+    from factories import fields
+
+    from streams.cli import main
+    from streams.doj import columns as C
+    from streams.gocompat.gocsv import encode_record
+
+    rows = [fields(subject="P1", dob="", offense="11357 HS-POSSESS", county="SACRAMENTO"),
+            fields(subject="P2", date="2015-03-01", offense="11359 HS-SALE", county="SACRAMENTO"),
+            fields(subject="P3", offense="11360 HS-TRANSPORT", county="SACRAMENTO")]
+    doj = tmp_path / "doj.csv"
+    doj.write_text(encode_record(C.COLUMNS) + "\n" + "".join(encode_record(r) + "\n" for r in rows))
+    options = tmp_path / "options.json"
+    options.write_text('{"baselineEligibility": {"dismiss": ["11357", "11358", "11359", "11360"]}}')
+    out = tmp_path / "out"
+    assert main(["classify", "--input-doj", str(doj), "--county", "SACRAMENTO", "--outputs", str(out),
+                 "--eligibility-options", str(options), "--compute-at", "2020-07-01", "--no-progress"]) == 0
+    with (out / "Data_Quality.csv").open(newline="") as handle:
+        flagged = list(csv.DictReader(handle))
+    assert [(r["SUBJECT_ID"], r["Data Quality"], r["File Line"]) for r in flagged] == [
+        ("P1", "dob_missing", "2"), ("P2", "date_invalid", "3")]
+    with (out / "Prop64_Results.csv").open(newline="") as handle:
+        assert len(list(csv.DictReader(handle))) == 3  # gogen's answers for all three, unchanged

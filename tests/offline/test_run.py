@@ -22,11 +22,13 @@ from streams.errors import DojParseError, InputError, OptionsError
 from streams.gocompat.gocsv import encode_record
 from streams.offline import run as pipeline
 from streams.offline.files import result_paths
+from streams.offline.quality import QualityLog
 from streams.offline.run import classify_file, run
 from streams.offline.settings import ClassifySettings, parse_compute_at, settings_from_args
 from streams.rules.flows.registry import make_flow
 from streams.rules.info import ELIGIBILITY_COLUMNS, POSSIBLE_OTHER_COLUMN
 from streams.rules.matchers import prop64_section
+from streams.summary import SummaryCounts
 
 COUNTY = "SACRAMENTO"
 OPTIONS = {
@@ -59,7 +61,9 @@ def two_passes(tmp_path: Path, text: str) -> tuple[list[str], list[str], list[st
     out = tmp_path / "two"
     out.mkdir(exist_ok=True)
     paths = result_paths(str(out), 1, 1)
-    counts = pipeline._two_passes(str(source), paths, SETTINGS, show_progress=False, size=0)
+    log = QualityLog()
+    counts = pipeline._two_passes(str(source), paths, SETTINGS, show_progress=False, size=0, log=log)
+    counts += SummaryCounts(data_quality=dict(log.counts))  # both paths flag the same rows
     assert classify_file(str(source), result_paths(str(tmp_path / "out"), 1, 1), SETTINGS) == counts
     return tuple(records(path) for path in (paths.all_results, paths.condensed, paths.prop64))  # type: ignore[return-value]
 
@@ -143,7 +147,7 @@ def test_interleaved_people_take_two_passes(tmp_path: Path, monkeypatch: pytest.
     full, condensed, prop64 = classify_rows(tmp_path, text)
     assert len(calls) == 1
     assert sorted(p.name for p in (tmp_path / "out").iterdir()) == [
-        "All_Results.csv", "All_Results_Condensed.csv", "Prop64_Results.csv"
+        "All_Results.csv", "All_Results_Condensed.csv", "Data_Quality.csv", "Prop64_Results.csv"
     ]
     assert len(full) == len(condensed) == 3
     # person 1's murder conviction (a superstrike) is known when its Prop 64 conviction is decided
