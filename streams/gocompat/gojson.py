@@ -2,8 +2,10 @@
 
 Differences from Python's ``json.dumps`` that matter here: no spaces; map keys sorted (struct fields keep
 their order); ``<``, ``>``, ``&``, U+2028 and U+2029 escaped as ``\\u003c``-style sequences; non-ASCII text
-written as UTF-8; floats in the shortest form without an exponent between 1e-6 and 1e21; ``time.Time`` as an
-RFC 3339 string with trailing zeros of the fraction removed.
+written as UTF-8, except a byte that is not UTF-8 (a surrogate escape here), which Go writes as the six
+characters ``\\ufffd`` (``encodeState.string`` in Go's encoding/json; quirk 23); floats in the shortest form without an
+exponent between 1e-6 and 1e21; ``time.Time`` as an RFC 3339 string with trailing zeros of the fraction removed
+(year 0000 included: :class:`~streams.gocompat.dates.BeforeYearOne` prints its own fields).
 """
 
 from __future__ import annotations
@@ -37,8 +39,8 @@ def _char(char: str) -> str:
     code = ord(char)
     if code < 0x20:
         return f"\\u{code:04x}"
-    if 0xD800 <= code <= 0xDFFF:  # an undecodable input byte (surrogateescape): Go writes U+FFFD
-        return "\ufffd"
+    if 0xD800 <= code <= 0xDFFF:  # an undecodable input byte (surrogateescape): Go writes the escape \ufffd
+        return "\\ufffd"
     return char
 
 

@@ -6,6 +6,7 @@ from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
 
+from streams.gocompat.dates import parse_yyyymmdd
 from streams.gocompat.gojson import GoMap, go_float, go_json, go_string, go_time
 
 
@@ -38,7 +39,10 @@ def test_non_finite_floats_are_refused() -> None:
 
 def test_string_escapes() -> None:
     assert go_string('x\u2028y\b\f\x01"\\é<>&\x7f') == '"x\\u2028y\\b\\f\\u0001\\"\\\\é\\u003c\\u003e\\u0026\x7f"'
-    assert go_string("a\udcffb") == '"a\ufffdb"'  # an undecodable input byte
+    # Go's json.Marshal("A\xe9B\xef\xbf\xbdC") is "A\ufffdB�C": an undecodable byte (a surrogate escape
+    # here) becomes the six characters \ufffd, a real U+FFFD stays itself (quirk 23)
+    assert go_string("A\udce9B\ufffdC") == '"A\\ufffdB\ufffdC"'
+    assert go_string("a\udcffb") != '"a\ufffdb"'
 
 
 @pytest.mark.parametrize(
@@ -52,6 +56,7 @@ def test_string_escapes() -> None:
             '"2020-01-02T03:04:05.123456-07:00"',
         ),
         (datetime(2020, 1, 2, tzinfo=UTC), '"2020-01-02T00:00:00Z"'),
+        (parse_yyyymmdd("00000105"), '"0000-01-05T00:00:00Z"'),  # Go's Marshal of time.Parse("20060102", …)
     ],
 )
 def test_times(value: datetime, text: str) -> None:
