@@ -68,11 +68,20 @@ class Record:
 
 
 def go_atoi(text: str) -> int | None:
-    """``strconv.Atoi``: optional sign and digits only, int64 range, else an error (``None``)."""
+    """``strconv.Atoi``'s value: ``None`` for a syntax error (Go returns 0 with it); an optional sign and ASCII
+    digits are a number, and one beyond int64 is clamped to its limit, which Go returns with ``ErrRange``.
+
+    gogen ignores the error and uses the value (G:data/doj_row.go ``getSentencePartDuration``), so a SENT_LENGTH
+    of ``99999999999999999999`` is 9223372036854775807 there, not 0 (quirk 19).
+    """
     if not _GO_ATOI.fullmatch(text):
         return None
-    value = int(text)
-    return value if _INT64_MIN <= value <= _INT64_MAX else None
+    negative = text.startswith("-")
+    digits = text.lstrip("+-").lstrip("0") or "0"
+    if len(digits) > 19:  # beyond int64 (and maybe past the digits int() converts)
+        return _INT64_MIN if negative else _INT64_MAX
+    value = -int(digits) if negative else int(digits)
+    return min(max(value, _INT64_MIN), _INT64_MAX)
 
 
 def code_section_of(offense_descr: str, comment_text: str) -> str:
@@ -90,7 +99,8 @@ _SENTENCE_NANOS: dict[tuple[str, str], int] = {}
 
 
 def sentence_part_nanos(length: str, unit: str) -> int:
-    """SENT_LENGTH × unit as a Go Duration (int64 nanoseconds, wrapping like Go's multiplication)."""
+    """SENT_LENGTH × unit as a Go Duration (int64 nanoseconds, wrapping like Go's multiplication): a length
+    clamped at int64's maximum is -1 unit, at its minimum 0 (every unit is an even number of nanoseconds)."""
     unit_nanos = UNIT_NANOS.get(unit)
     if unit_nanos is None:
         return 0

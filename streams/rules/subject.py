@@ -4,13 +4,12 @@ A subject is built for every person of a 1M-row file and rebuilt on every stream
 :meth:`Subject.push` does only what gogen's ``PushRow`` does, with set/dict look-ups, and the subject-wide
 facts are computed in one pass on first use and dropped on the next push.
 
-Deliberate differences from gogen (the rules are the same):
+gogen quirks kept here, each cited where it is implemented: a person whose rows have no SUBJECT_ID starts over on
+every row (``_start``); CNT_ORDER's case and cycle keys are byte slices (``go_byte_prefix``); LA's "earliest"
+superstrike and PC 290 dates take the zero date as "not set yet" (``_compute_facts``).
 
-* gogen re-initialises its maps whenever the subject's ID is empty (so unit-test rows without a SUBJECT_ID are
-  never de-duplicated); this engine does not model that quirk: a subject starts once. Tests reproduce it in
-  their harness.
-* Los Angeles' combined superstrike list is de-duplicated in first-seen order instead of Go's random map
-  order.
+Deliberate difference from gogen (the rules are the same; spec §11): Los Angeles' combined superstrike list is
+de-duplicated in first-seen order instead of Go's random map order.
 """
 
 from __future__ import annotations
@@ -44,6 +43,7 @@ from streams.doj.record import (
 )
 from streams.doj.record import code_section as final_code_section
 from streams.gocompat.dates import ZERO_TIME, add_duration, add_years, cached_date, parse_yyyymmdd
+from streams.gocompat.gotext import go_byte_prefix
 from streams.rules.matchers import PROP64_SECTIONS, CodeFacts, code_facts
 
 # One row to push: its index (position among the file's data rows, the key of its results) and its 95 fields.
@@ -108,12 +108,22 @@ class SubjectFacts:
     prop64_history: tuple[tuple[str, datetime], ...]
 
 
+def case_key(count_order: str) -> str:
+    """The case of a CNT_ORDER: its first 6 bytes, as gogen slices it (``CountOrder[0:6]``)."""
+    return go_byte_prefix(count_order, 6)
+
+
+def cycle_key(count_order: str) -> str:
+    """The cycle of a CNT_ORDER: its first 3 bytes (``CountOrder[0:3]``)."""
+    return go_byte_prefix(count_order, 3)
+
+
 def _la_superstrikes(convictions: list[Conviction], individual: list[str]) -> tuple[str, ...]:
     """Individual superstrikes plus Los Angeles' same-case "<offense> + <gang enhancement>" combinations."""
     gang_by_case: dict[str, str] = {}
     offenses_by_case: dict[str, list[str]] = {}
     for conviction in convictions:
-        case = conviction.count_order[0:6]
+        case = case_key(conviction.count_order)
         if conviction.code.is_la_gang_enhancement:
             gang_by_case[case] = conviction.code_section
         if conviction.code.is_la_enhanceable_offense:
@@ -125,14 +135,21 @@ def _la_superstrikes(convictions: list[Conviction], individual: list[str]) -> tu
 
 
 def _compute_facts(convictions: list[Conviction]) -> SubjectFacts:
+    """Every subject-wide fact in one pass over the convictions.
+
+    LA's earliest superstrike and PC 290 dates start at the zero date and take a conviction's date when it is
+    earlier *or the earliest is still the zero date*: gogen_pilots uses the zero time as "not set yet", so after a
+    conviction with an unparseable date the next matching conviction's date replaces it (quirk 17). The
+    result is the earliest date that is not the zero date, or the zero date.
+    """
     most_recent = ZERO_TIME
     latest_end = ZERO_TIME
     superstrikes: list[str] = []
     pc290: list[str] = []
     counts = dict.fromkeys(PROP64_SECTIONS, 0)
     history: list[tuple[str, datetime]] = []
-    earliest_superstrike: datetime | None = None
-    earliest_pc290: datetime | None = None
+    earliest_superstrike = ZERO_TIME
+    earliest_pc290 = ZERO_TIME
     felonies = 0
     la_combinations_possible = False
     for conviction in convictions:
@@ -149,12 +166,12 @@ def _compute_facts(convictions: list[Conviction]) -> SubjectFacts:
             history.append((conviction.code_section, date))
         if code.is_superstrike:
             superstrikes.append(conviction.code_section)
-            if earliest_superstrike is None or date < earliest_superstrike:
+            if earliest_superstrike == ZERO_TIME or date < earliest_superstrike:
                 earliest_superstrike = date
         if code.is_pc290:
             pc290.append(conviction.code_section)
         if (code.is_pc290 or conviction.is_pc290_registration) and (
-            earliest_pc290 is None or date < earliest_pc290
+            earliest_pc290 == ZERO_TIME or date < earliest_pc290
         ):
             earliest_pc290 = date
         if code.is_la_gang_enhancement:
@@ -171,8 +188,8 @@ def _compute_facts(convictions: list[Conviction]) -> SubjectFacts:
         prop64_counts=counts,
         prop64_total=sum(counts.values()),
         latest_sentence_end_date=latest_end,
-        earliest_superstrike_date=ZERO_TIME if earliest_superstrike is None else earliest_superstrike,
-        earliest_pc290_date=ZERO_TIME if earliest_pc290 is None else earliest_pc290,
+        earliest_superstrike_date=earliest_superstrike,
+        earliest_pc290_date=earliest_pc290,
         number_of_felonies=felonies,
         prop64_history=tuple(history),
     )
@@ -213,7 +230,7 @@ class Subject:
         self._rows: list[tuple[int, tuple[str, ...]]] | None = [] if keep_rows else None
         self._seen: set[str] = set()
         self._prop64_cycles: set[str] = set()
-        self._started = False
+        self._started = False  # stays False while the id is empty: every push starts over, as in gogen
         self._facts: SubjectFacts | None = None
 
     def push(self, fields: Sequence[str], index: int) -> None:
@@ -228,11 +245,7 @@ class Subject:
         if rows is not None:
             rows.append((index, row_rule_values(fields)))
         if not self._started:
-            self._started = True
-            if not self.id:
-                self.id = fields[SUBJECT_ID]
-            dob = fields[PRI_DOB]
-            self.dob = cached_date(dob) or parse_yyyymmdd(dob)
+            self._start(fields)
         offense_descr = fields[OFFENSE_DESCR]
         if self.pilot_code_sections:
             code_section = pilot_code_section(offense_descr, fields[COMMENT_TEXT])
@@ -251,22 +264,45 @@ class Subject:
             else:
                 is_new = True
         row_type = fields[STP_TYPE_DESCR]
+        # CNT_ORDER keys are gogen's byte slices, which differ from character slices only for non-ASCII text
         if row_type == "DECEASED":
             self.is_deceased = True
         elif row_type == "COURT ACTION" and fields[OFN] != "":
-            self.case_numbers.setdefault(count_order[0:6], {})[fields[OFN]] = None
+            case = count_order[0:6] if count_order.isascii() else case_key(count_order)
+            self.case_numbers.setdefault(case, {})[fields[OFN]] = None
         if row_type == "REGISTRATION" and offense_descr.startswith("290"):
             self.pc290_registration = True
         code = code_facts(code_section)
-        cycle = count_order[0:3]
+        is_prop64 = code.prop64_section is not None
+        if not (is_new or is_prop64):
+            return  # the cycle matters only to a new conviction or a Prop 64 row
+        cycle = count_order[0:3] if count_order.isascii() else cycle_key(count_order)
         if is_new:
             self._seen.add(count_order)
             self.convictions.append(self._conviction(derive(fields, index), code_section, code, cycle))
-        if code.prop64_section is not None and cycle not in self._prop64_cycles:
+        if is_prop64 and cycle not in self._prop64_cycles:
             self._prop64_cycles.add(cycle)
             for conviction in self.convictions:
-                if conviction.count_order[0:3] == cycle:
+                order = conviction.count_order
+                if (order[0:3] if order.isascii() else cycle_key(order)) == cycle:
                     conviction.has_prop64_charge_in_cycle = True
+
+    def _start(self, fields: Sequence[str]) -> None:
+        """gogen's ``if subject.ID == ""`` block of ``PushRow`` (G:data/subject.go:21-28): take the row's id and DOB
+        and start new maps of seen counts, Prop 64 cycles and case numbers.
+
+        gogen runs it while the id is still empty, so for a person whose rows have no SUBJECT_ID it runs on every
+        row (quirk 16): nothing is de-duplicated (a sentence row becomes a conviction
+        of its own), each row's DOB replaces the last, the case numbers are the last row's and a cycle's Prop 64
+        flag reaches only convictions already pushed. The convictions, the deceased and registration flags stay.
+        """
+        if not self.id:
+            self.id = fields[SUBJECT_ID]
+        dob = fields[PRI_DOB]
+        self.dob = cached_date(dob) or parse_yyyymmdd(dob)
+        if self._seen or self._prop64_cycles or self.case_numbers:
+            self._seen, self._prop64_cycles, self.case_numbers = set(), set(), {}
+        self._started = bool(self.id)
 
     def _conviction(self, record: Record, code_section: str, code: CodeFacts, cycle: str) -> Conviction:
         return Conviction(
@@ -306,8 +342,9 @@ class Subject:
         return self.facts.latest_sentence_end_date <= t
 
     def case_number(self, conviction: Conviction) -> str:
-        """OFNs of COURT ACTION rows sharing the conviction's CNT_ORDER[0:6], joined like gogen's column."""
-        return "; ".join(self.case_numbers.get(conviction.count_order[0:6], ()))
+        """OFNs of COURT ACTION rows sharing the conviction's CNT_ORDER[0:6] (bytes), joined like gogen's column."""
+        order = conviction.count_order
+        return "; ".join(self.case_numbers.get(order[0:6] if order.isascii() else case_key(order), ()))
 
     def number_of_convictions_in_last_7_years(self, compute_at: datetime) -> int:
         """Convictions disposed after compute-at minus 7 years (compute-at, not the wall clock)."""

@@ -2,9 +2,9 @@
 
 gogen's unit tests push ``DOJRow`` structs with an empty SubjectID; ``Subject.PushRow`` then re-initialises
 its maps on every push, so those rows are never de-duplicated and a conviction's "Prop 64 in cycle" flag is
-set only by its own row or a later one. The harness below reproduces that for the unit cases (not the engine,
-which de-duplicates): count orders are made unique without touching the cycle/case prefixes, and the facts
-gogen's tests set directly (sentence end dates, deceased) are set on the built subject.
+set only by its own row or a later one. The engine does the same for rows without a SUBJECT_ID (spec §4), so
+the harness below pushes the cases' rows as they are, with an empty id; only the facts gogen's tests set
+directly (sentence end dates, deceased) are set on the built subject.
 """
 
 from __future__ import annotations
@@ -68,15 +68,15 @@ def unit_test_subject(case: dict[str, Any], *, pilot_code_sections: bool) -> Sub
     """The subject gogen's unit test builds from rows with an empty SubjectID (see module docstring)."""
     items = case["convictions"]
     dob = parse_date(case["person"]["dob"])
-    rows = [
-        _row(item, dob, "", item["count_order"][0:9] + f"{position:03d}") for position, item in enumerate(items)
-    ]
+    rows = [_row(item, dob, "", item["count_order"]) for item in items]
     subject = build_subject("", rows, pilot_code_sections=pilot_code_sections)
     position_of = {item["index"]: position for position, item in enumerate(items)}
+    assert len(subject.convictions) == sum(item["was_convicted"] for item in items)  # nothing de-duplicated
     for conviction in subject.convictions:
         position = position_of[conviction.index]
         conviction.sentence_end_date = parse_date(items[position]["sentence_end_date"])
-        conviction.has_prop64_charge_in_cycle = any(
+        # the engine's own flag, as gogen's re-initialising PushRow leaves it
+        assert conviction.has_prop64_charge_in_cycle == any(
             item["count_order"][0:3] == conviction.count_order[0:3] and is_prop64(item["code_section"])
             for item in items[position:]
         )

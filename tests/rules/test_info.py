@@ -51,6 +51,16 @@ def test_columns_with_every_flag_set_and_zero_dates() -> None:
     assert columns[15] == "Deceased"
 
 
+def test_columns_of_a_year_0000_date() -> None:
+    """Quirk 15: Go parses ``00000105`` as 0000-01-05, not the zero date, so gogen
+    prints it and its years since (saturated at Go's ~292-year Duration) instead of 01/01/0001 and -1.0; the
+    most recent conviction stays the zero date (a year-0 date is not After it), so "Years Since Any" is -1.0."""
+    subject = build_subject("S", [numbered(0, "11357 HS", "00000105", county="X")])
+    info = classify_subject(subject, dismiss_all_prop64("X"), datetime(2019, 11, 11))[0]
+    assert info.columns("")[7:10] == ["01/05/0000", "292.3", "-1.0"]
+    assert info.facts()["date_of_conviction"] == "0000-01-05"
+
+
 def test_occurred_after_flag_is_strictly_after_november_9_2016() -> None:
     def flag(day: datetime) -> str:
         subject = build_subject("S", [numbered(0, "11357 HS", day, county="X")])

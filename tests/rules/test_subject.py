@@ -181,3 +181,48 @@ def test_a_subject_rebuilt_from_its_kept_rows_is_the_subject_pushed() -> None:
             assert (again.id, again.dob, again.is_deceased, again.pc290_registration, again.case_numbers) == (
                 subject.id, subject.dob, subject.is_deceased, subject.pc290_registration, subject.case_numbers)
             assert again.facts == subject.facts
+
+
+# -- messy rows: gogen's answers (issue #11; spec §10 quirks 16, 20) ------------------------------------------
+
+
+def test_a_person_without_subject_id_starts_over_on_every_row() -> None:
+    """Quirk 16: gogen's PushRow re-initialises while the id is "": two rows of one count are two convictions,
+    the case numbers are the last row's, each row's DOB replaces the last."""
+    rows = [
+        numbered(0, "11357 HS", subject="", ofn="C1", count_order="001001001000", dob=datetime(1970, 1, 1)),
+        numbered(1, "11357 HS", subject="", ofn="C2", count_order="001001001000", dob=datetime(1980, 1, 1),
+                 sentence_days=30),
+    ]
+    subject = build_subject("", rows)
+    assert [c.index for c in subject.convictions] == [0, 1]
+    assert [subject.case_number(c) for c in subject.convictions] == ["C2", "C2"]
+    assert subject.dob == datetime(1980, 1, 1)
+    assert subject.convictions[0].sentence_end_date == datetime(2010, 1, 1)  # no sentence row was added to it
+    named = build_subject("S", [(i, [*row[: C.SUBJECT_ID], "S", *row[C.SUBJECT_ID + 1 :]]) for i, row in rows])
+    assert len(named.convictions) == 1 and named.case_number(named.convictions[0]) == "C1; C2"
+
+
+def test_a_blank_id_cycle_flag_reaches_only_convictions_already_pushed() -> None:
+    """Quirk 16: the cycle map starts over too, so a later conviction of the cycle does not see an earlier
+    Prop 64 row; a later Prop 64 row still marks the earlier convictions (they are not reset)."""
+    rows = [
+        numbered(0, "11357 HS", subject="", count_order="001001001000"),
+        numbered(1, "148 PC", subject="", count_order="001001002000"),
+        numbered(2, "4060 BP", subject="", count_order="002001001000"),
+        numbered(3, "11358 HS", subject="", count_order="002001002000"),
+    ]
+    flags = [c.has_prop64_charge_in_cycle for c in build_subject("", rows).convictions]
+    assert flags == [True, False, True, True]
+
+
+def test_count_order_keys_are_byte_slices() -> None:
+    """Quirk 20: gogen slices CNT_ORDER's bytes: with a two-byte "é" first, [0:6] is "é" and four digits, so these
+    two counts share a case (and [0:3] a cycle), which a character slice would not give."""
+    rows = [
+        numbered(0, "11357 HS", count_order="é00001001000", ofn="C1"),
+        numbered(1, "459 PC", count_order="é00002001000", ofn="C2"),
+    ]
+    subject = build_subject("S", rows)
+    assert [subject.case_number(c) for c in subject.convictions] == ["C1; C2", "C1; C2"]
+    assert [c.has_prop64_charge_in_cycle for c in subject.convictions] == [True, True]

@@ -8,11 +8,15 @@ purpose:
   date as "earliest" and so disqualifies every later conviction (quirk 10);
 * "21 years or younger" is the person's age at compute-at, not at conviction;
 * "two priors" compares the raw code section's first 5 characters (an attempt prefix ``664`` defeats it,
-  quirk 11).
+  quirk 11), taken as runes: a byte that is not UTF-8 becomes U+FFFD and never matches
+  (``[]rune(codeSection)[0:5]``, LA:data/eligibility_info.go ``hasTwoPriors``; quirk 18);
+* a setting of 0 is LA's default (go-flags leaves an absent flag 0 and gogen_pilots then takes 50 and 10,
+  LA:gogen_pilots.go); a negative one is used as given (quirk 22).
 
-"Earliest" is the minimum disposition date of the individually matching convictions (a zero-dated one makes it
-the zero date); the final LA source is not in the reference index, so this follows the spec's wording. The
-superstrike column lists the combinations too, de-duplicated in first-seen order (Go used map order).
+"Earliest" is the earliest disposition date of the individually matching convictions that is not the zero date,
+else the zero date: gogen_pilots treats the zero date as "not set yet" (``_compute_facts`` in
+``streams/rules/subject.py``; quirk 17). The superstrike column lists the combinations too, de-duplicated in
+first-seen order (Go used map order; spec §11).
 """
 
 from __future__ import annotations
@@ -24,6 +28,7 @@ from typing import Any
 
 from streams.errors import OptionsError
 from streams.gocompat.dates import add_years, years_since
+from streams.gocompat.gotext import go_rune_prefix
 from streams.rules.flips import NEVER, Flips, reached, years_after_reached, years_since_exceeds
 from streams.rules.flows.base import (
     FlipDates,
@@ -70,7 +75,7 @@ def _earlier_pc290(subject: Subject, conviction: Conviction, t: datetime) -> boo
 
 
 def _two_priors(subject: Subject, conviction: Conviction, t: datetime) -> bool:
-    prefix = conviction.code_section[0:5]
+    prefix = go_rune_prefix(conviction.code_section, 5)
     date = conviction.disposition_date
     priors = 0
     for code_section, prior_date in subject.facts.prop64_history:
@@ -139,12 +144,12 @@ def _deceased(subject: Subject, conviction: Conviction, t: datetime) -> bool:
 
 
 def _setting(options: Mapping[str, Any] | None, key: str) -> int:
+    """A setting as gogen_pilots uses it: 0 (go-flags' value of an absent flag) means LA's default, any other
+    whole number, negative ones included, is used as given."""
     value = SETTINGS[key] if options is None or key not in options else options[key]
     if isinstance(value, bool) or not isinstance(value, int):
         raise OptionsError(f"los_angeles option {key} must be a whole number, got {value!r}")
-    if value < 0:
-        raise OptionsError(f"los_angeles option {key} must not be negative, got {value}")
-    return value
+    return SETTINGS[key] if value == 0 else value
 
 
 def los_angeles_flow(county: str = COUNTY, options: Mapping[str, Any] | None = None) -> RuleFlow:

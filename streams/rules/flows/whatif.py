@@ -19,7 +19,19 @@ def _always(subject: Subject, conviction: Conviction, t: datetime) -> bool:
     return True
 
 
-def dismiss_all_prop64(county: str) -> RuleFlow:
-    """Every Prop 64 conviction in ``county`` is dismissed ("DISMISS ALL PROP 64")."""
+def dismiss_all_prop64(county: str, *, pilot_code_sections: bool = False) -> RuleFlow:
+    """Every Prop 64 conviction in ``county`` is dismissed ("DISMISS ALL PROP 64").
+
+    ``pilot_code_sections``: which convictions are Prop 64 follows the 2019 pilots' code-section rule (§3.2
+    note; quirk 21). gogen_pilots ran its what-if flows on the subjects it had built for the pilot flow, whose
+    rows carry the pilot code section (PRE:data/doj_row.go ``findCodeSection``, PRE:data/doj_information.go
+    ``DetermineEligibility``).
+    """
     decision = Decision(Determination.DISMISSAL, "Dismiss all Prop 64 charges")
-    return RuleFlow(DISMISS_ALL_PROP64, county, (Rule("dismiss all", _always, decision, timeless=True),), decision)
+    return RuleFlow(
+        DISMISS_ALL_PROP64,
+        county,
+        (Rule("dismiss all", _always, decision, timeless=True),),
+        decision,
+        pilot_code_sections=pilot_code_sections,
+    )

@@ -149,9 +149,64 @@ def test_settings_are_validated() -> None:
         make_flow("los_angeles", "ORANGE")
     with pytest.raises(OptionsError, match="individual_age must be a whole number"):
         make_flow("los_angeles", LA, options={"individual_age": "50"})
-    with pytest.raises(OptionsError, match="must not be negative"):
-        make_flow("los_angeles", LA, options={"years_conviction_free": -1})
     with pytest.raises(OptionsError, match="unknown los_angeles option"):
         make_flow("los_angeles", LA, options={"age": 50})
     flow = make_flow("los_angeles", LA, options={"individual_age": 55})
     assert dict(flow.options) == {"individual_age": 55, "years_conviction_free": 10}
+
+
+# -- messy rows: gogen_pilots' answers (issue #11; spec §10 quirks 15, 17-19, 22) ---------------------------
+
+
+def test_year_0000_dates_are_earlier_than_the_zero_date() -> None:
+    """Quirk 15: Go parses ``0000MMDD`` as a date of year 0, before the zero date of an unparseable one, so both
+    year-0 felonies are priors of the undated third (LA's two priors compare with ``Before``)."""
+    rows = [la(0, "11360 HS", "00000105"), la(1, "11360 HS", "00000205"), la(2, "11360 HS", "20200001")]
+    assert decide(rows, 2) == Decision(D.NOT_ELIGIBLE, "Two priors")
+    assert decide(rows, 1).reason != "Two priors"  # one prior only
+
+
+def test_an_undated_disqualifier_gives_way_to_the_next_one() -> None:
+    """Quirk 17: gogen_pilots takes the zero date as "earliest not set yet": after the undated 261(A)(2) (a
+    superstrike and a PC 290 section), the 653F superstrike of 2014 becomes the earliest superstrike, which is
+    not before the 2011 conviction; the earliest PC 290 date stays the zero date, which is."""
+    rows = [
+        la(0, "261(A)(2) PC", "20200001"),
+        la(1, "11360 HS", datetime(2011, 11, 20)),
+        la(2, "653F PC", datetime(2014, 2, 17)),
+    ]
+    assert decide(rows, 1) == Decision(D.NOT_ELIGIBLE, "PC 290")
+    subject = build_subject("S", rows)
+    assert subject.facts.earliest_superstrike_date == datetime(2014, 2, 17)
+    assert subject.facts.earliest_pc290_date == ZERO_TIME
+
+
+def test_two_priors_prefix_is_taken_in_runes() -> None:
+    """Quirk 18: ``[]rune(codeSection)[0:5]`` turns the byte 0xE9 (read as the surrogate escape U+DCE9) into
+    U+FFFD, which no prior's raw byte matches: no two priors."""
+    rows = [la(i, "", datetime(year, 1, 1), offense="\udce911360 HS-X") for i, year in enumerate((2000, 2005, 2010))]
+    assert decide(rows, 2) == Decision(D.DISMISSAL, "Only has 11357-60 charges and completed sentence")
+
+
+def test_a_sentence_length_beyond_int64_ends_one_unit_early() -> None:
+    """Quirk 19: Atoi clamps 99999999999999999999 to 2^63-1 and gogen ignores the error; times 24 h that wraps to
+    -24 h, so the 459's 2-day sentence of 2019-11-10 ends on compute-at itself: completed."""
+    rows = [
+        la(0, "11358 HS", datetime(2001, 1, 1)),
+        la(1, "459 PC", datetime(2019, 11, 10), sentence=("2", "D")),
+        la(2, "459 PC", datetime(2019, 11, 10), count_order="002001002000", sentence=("99999999999999999999", "D")),
+    ]
+    assert decide(rows, t=datetime(2019, 11, 11)) == Decision(D.HAND_REVIEW, "No applicable eligibility criteria")
+
+
+def test_settings_of_zero_are_the_defaults_and_negative_ones_are_used() -> None:
+    """Quirk 22: gogen_pilots turns 0 into 50 and 10 and uses negative values as given."""
+    old = la(0, "11358 HS", datetime(2015, 1, 1), dob=datetime(1960, 1, 1))
+    assert decide([old], individual_age=0).reason == "50 years or older"
+    assert dict(make_flow("los_angeles", LA, options={"individual_age": 0, "years_conviction_free": 0}).options) == {
+        "individual_age": 50, "years_conviction_free": 10}
+    young = la(0, "11358 HS", datetime(2015, 1, 1))
+    assert decide([young], individual_age=-5) == Decision(D.DISMISSAL, "-5 years or older")
+    recent = [la(0, "11358 HS", datetime(2001, 1, 1)), la(1, "459 PC", datetime(2019, 1, 1))]
+    assert decide(recent, years_conviction_free=0).reason == "No applicable eligibility criteria"
+    assert decide(recent, years_conviction_free=-1) == Decision(D.DISMISSAL, "No convictions in past -1 years")
