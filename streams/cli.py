@@ -38,9 +38,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(run=_version)
 
     p = sub.add_parser("classify", help="classify DOJ research files offline (gogen-compatible outputs)")
-    p.add_argument("--input-doj", required=True, help="DOJ file(s), comma-separated; each is processed on its own")
-    p.add_argument("--county", required=True, help="STP_ORI_CNTY_NAME to evaluate, exact and case-sensitive")
-    p.add_argument("--outputs", required=True, help="folder for the result files")
+    # required, but checked by the run as gogen does (gogen.err and exit status 1, not argparse's status 2)
+    p.add_argument("--input-doj", help="DOJ file(s), comma-separated; each is processed on its own (required)")
+    p.add_argument("--county", help="STP_ORI_CNTY_NAME to evaluate, exact and case-sensitive (required)")
+    p.add_argument("--outputs", help="folder for the result files (required)")
     p.add_argument("--flow", choices=FLOW_NAMES, default=DEFAULT_FLOW,
                    help="; ".join(f"{name}: {spec.summary}" for name, spec in FLOWS.items()))
     p.add_argument("--eligibility-options", help="BEAR/gogen options JSON (required by the configurable flow)")
@@ -80,6 +81,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--output", required=True)
     p.add_argument("--counties", help="comma-separated county names (default: a multi-county mix)")
     p.add_argument("--no-header", action="store_true", help="omit the RECORD_ID header line")
+    p.add_argument("--messy-rate", type=float, default=0.0,
+                   help="share of rows given one of the data errors real extracts have (year-0000 dates, blank "
+                        "SUBJECT_ID, bytes that are not UTF-8, …), e.g. 0.001; default 0: none")
     p.set_defaults(run=_handler("streams.doj.generate:run_cli"))
 
     p = sub.add_parser("broker", help="run the local Apache Kafka broker (KRaft, loopback)")

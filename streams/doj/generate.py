@@ -12,13 +12,18 @@ run from the 1970s to the 2020s, on both sides of 11/9/2016.
 
 Only ``random.Random(seed)`` decides anything, so a seed always gives the same bytes. Names are built from
 invented syllables and numbers are drawn at random: no row describes a real person.
+
+``messy_rate`` (off by default) gives that share of rows one of the data errors of real extracts on which gogen
+behaves oddly (:data:`MESSES`: year-0000 dates, dates that do not exist, a blank SUBJECT_ID, a byte that is not
+UTF-8, a SENT_LENGTH beyond int64, a non-ASCII CNT_ORDER). A second generator seeded from ``seed`` decides them,
+so every other byte is the file of the same seed without them; 0.001 is about what a curated extract holds.
 """
 
 from __future__ import annotations
 
 import argparse
 import sys
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from datetime import date, timedelta
 from random import Random
 from typing import TypeVar
@@ -272,26 +277,77 @@ class _Person:
         row[C.SENT_TIME_CODE], row[_I["SENT_TIME_DESCR"]] = unit, unit_text
 
 
-def generate(people: int, seed: int = 0, counties: Sequence[str] | None = None) -> Iterator[list[str]]:
-    """Rows (95 fields each, no header) of ``people`` synthetic people, deterministic in ``seed``."""
+def _year_0000(row: list[str], column: int) -> None:
+    if len(row[column]) == 8:
+        row[column] = "0000" + row[column][4:]
+
+
+def _impossible_day(row: list[str]) -> None:
+    if len(row[C.STP_EVENT_DATE]) == 8:
+        row[C.STP_EVENT_DATE] = row[C.STP_EVENT_DATE][:6] + "00"
+
+
+def _blank_subject_id(row: list[str]) -> None:
+    row[C.SUBJECT_ID] = ""
+
+
+def _undecodable_offense(row: list[str]) -> None:
+    row[C.OFFENSE_DESCR] = "\udce9" + row[C.OFFENSE_DESCR]  # the byte 0xE9 (Latin-1 "é"), as read from a file
+
+
+def _huge_sentence(row: list[str]) -> None:
+    row[C.SENT_LENGTH] = "99999999999999999999"
+    row[C.SENT_TIME_CODE] = row[C.SENT_TIME_CODE] or "D"
+
+
+def _non_ascii_count_order(row: list[str]) -> None:
+    row[C.CNT_ORDER] = "é" + row[C.CNT_ORDER][1:]
+
+
+# The data errors of ``messy_rate``: each changes gogen's answers in its own way (spec §10, quirks 15-20); a
+# messy row gets one of them.
+MESSES: dict[str, Callable[[list[str]], None]] = {
+    "year_0000_event_date": lambda row: _year_0000(row, C.STP_EVENT_DATE),
+    "year_0000_dob": lambda row: _year_0000(row, C.PRI_DOB),
+    "impossible_day": _impossible_day,
+    "blank_subject_id": _blank_subject_id,
+    "undecodable_offense": _undecodable_offense,
+    "huge_sentence": _huge_sentence,
+    "non_ascii_count_order": _non_ascii_count_order,
+}
+_MESS_NAMES = tuple(MESSES)
+
+
+def generate(
+    people: int, seed: int = 0, counties: Sequence[str] | None = None, *, messy_rate: float = 0.0
+) -> Iterator[list[str]]:
+    """Rows (95 fields each, no header) of ``people`` synthetic people, deterministic in ``seed``; with
+    ``messy_rate`` > 0 that share of rows has one of :data:`MESSES`."""
+    if not 0.0 <= messy_rate <= 1.0:
+        raise ValueError(f"messy_rate must be between 0 and 1, got {messy_rate}")
     chosen = tuple(counties) if counties else DEFAULT_COUNTIES
     rng = Random(seed)
+    mess = Random(f"messy-{seed}") if messy_rate > 0 else None
     record_id = 0
     for number in range(people):
         for row in _Person(rng, number, chosen).history():
             record_id += 1
             row[0] = str(record_id)
+            if mess is not None and mess.random() < messy_rate:
+                MESSES[_MESS_NAMES[int(mess.random() * len(_MESS_NAMES))]](row)
             yield row
 
 
 def write_doj(path: str, people: int, seed: int = 0, counties: Sequence[str] | None = None, *,
-              header: bool = True) -> int:
-    """Write a generated file (Go CSV encoding, ``\\n`` line ends); returns the number of data rows."""
+              header: bool = True, messy_rate: float = 0.0) -> int:
+    """Write a generated file (Go CSV encoding, ``\\n`` line ends); returns the number of data rows. A messy
+    row's undecodable byte is written as that byte (surrogate escape)."""
     count = 0
-    with open(path, "w", encoding="utf-8", newline="") as handle, GoCsvWriter(handle) as writer:
+    with open(path, "w", encoding="utf-8", errors="surrogateescape", newline="") as handle, \
+            GoCsvWriter(handle) as writer:
         if header:
             writer.write_encoded(encode_record(C.COLUMNS) + "\n")
-        for row in generate(people, seed, counties):
+        for row in generate(people, seed, counties, messy_rate=messy_rate):
             writer.writerow(row)
             count += 1
     return count
@@ -302,7 +358,11 @@ def run_cli(args: argparse.Namespace) -> int:
     if args.people < 0:
         print("--people must not be negative", file=sys.stderr)
         return 2
+    messy_rate = args.messy_rate
+    if not 0.0 <= messy_rate <= 1.0:
+        print("--messy-rate must be between 0 and 1", file=sys.stderr)
+        return 2
     counties = [name.strip() for name in args.counties.split(",") if name.strip()] if args.counties else None
-    rows = write_doj(args.output, args.people, args.seed, counties, header=not args.no_header)
+    rows = write_doj(args.output, args.people, args.seed, counties, header=not args.no_header, messy_rate=messy_rate)
     print(f"wrote {rows} rows for {args.people} people to {args.output}", file=sys.stderr)
     return 0

@@ -69,6 +69,8 @@ def open_doj(path: str) -> TextIO:
     """Open a DOJ file for reading; failing is an :class:`InputError` with Go's message (gogen's OTHER)."""
     try:
         handle = open(path, encoding=ENCODING, errors=ENCODING_ERRORS, newline="\n")  # noqa: SIM115
+    except IsADirectoryError as exc:  # Go's os.Open opens a directory; gogen's first read of it fails
+        raise InputError(f"read {path}: is a directory") from exc
     except OSError as exc:
         raise InputError(go_open_error(path, exc)) from exc
     if os.path.isdir(path):

@@ -8,7 +8,6 @@ the same name (``--eligibility-options``), a flow with named settings reads thos
 from __future__ import annotations
 
 import argparse
-import json
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -17,6 +16,7 @@ from typing import Any
 from streams.doj.reader import go_open_error
 from streams.errors import OptionsError
 from streams.gocompat.dates import parse_day
+from streams.gocompat.gounmarshal import BOOL, INT, STRING, GoJsonError, GoSlice, GoStruct, unmarshal
 from streams.offline.guide import check_option_keys
 from streams.rules.flows.base import Flow
 from streams.rules.flows.registry import flow_spec
@@ -24,6 +24,18 @@ from streams.rules.flows.whatif import dismiss_all_prop64
 
 MISSING_REQUIRED = "missing required field: Run gogen --help for more info"
 INVALID_COMPUTE_AT = "invalid --compute-at date: Must be a valid date in the format YYYY-MM-DD"
+
+# gogen's EligibilityOptions (G:data/eligibility_flow.go:15-34): the Go type its json.Unmarshal fills from the
+# options file, which decides what a document means and the text of its errors.
+OPTIONS_GO_TYPE = GoStruct("data.EligibilityOptions", (
+    ("baselineEligibility", GoStruct("data.BaselineEligibility", (
+        ("dismiss", GoSlice(STRING)), ("reduce", GoSlice(STRING))))),
+    ("additionalRelief", GoStruct("data.AdditionalRelief", (
+        ("subjectUnder21AtConviction", BOOL), ("subjectHasOnlyProp64Charges", BOOL), ("subjectIsDeceased", BOOL),
+        ("subjectAgeThreshold", INT), ("yearsSinceConvictionThreshold", INT), ("yearsCrimeFreeThreshold", INT)))),
+))
+_EXPECTED = {"int": "a whole number", "bool": "true or false", "[]string": "a list of code sections",
+             "string": "code sections (text)"}
 
 
 class OptionsFileError(OptionsError):
@@ -45,7 +57,9 @@ class ClassifySettings:
 
     @property
     def dismiss_all(self) -> Flow:
-        return dismiss_all_prop64(self.county)
+        """The "dismiss all Prop 64" what-if of the summary, seeing code sections as the chosen flow does
+        (gogen_pilots ran it on the subjects it built for the pilot flow; quirk 21)."""
+        return dismiss_all_prop64(self.county, pilot_code_sections=self.flow.pilot_code_sections)
 
     def configured_sections(self, key: str) -> tuple[str, ...]:
         """The configurable flow's ``dismiss``/``reduce`` sections (other flows have none)."""
@@ -65,19 +79,35 @@ def parse_compute_at(text: str | None, today: Callable[[], datetime]) -> datetim
 
 
 def load_options_document(path: str) -> dict[str, Any]:
-    """The JSON object of an options file (the one reader of options files; the flow validates its content)."""
+    """An options file as gogen reads it (G:gogen.go:69-84): ``os.Open``, ``ReadAll``, ``json.Unmarshal`` into
+    :data:`OPTIONS_GO_TYPE`. The one reader of options files; the flow validates the content.
+
+    Every field is in the result (Go's zero value where the file sets none), so a file holding ``null`` is an
+    empty document, as in gogen. Errors carry Go's text for ``gogen.err`` (:class:`OptionsFileError`).
+    """
     try:
-        with open(path, encoding="utf-8") as handle:
-            text = handle.read()
+        with open(path, "rb") as handle:
+            data = handle.read()
+    except IsADirectoryError as exc:  # Go opens a directory; reading it fails
+        raise OptionsError(f"read {path}: is a directory") from exc
     except OSError as exc:
         raise OptionsError(go_open_error(path, exc)) from exc
     try:
-        document = json.loads(text)
-    except json.JSONDecodeError as exc:
-        raise OptionsError(f"eligibility options are not valid JSON: {exc}") from exc
-    if not isinstance(document, dict):
-        raise OptionsError(f"eligibility options must be a JSON object, got {type(document).__name__}")
-    return document
+        return unmarshal(data, OPTIONS_GO_TYPE)
+    except GoJsonError as exc:
+        raise OptionsFileError(_explained(exc, data), str(exc)) from exc
+
+
+def _explained(exc: GoJsonError, data: bytes) -> str:
+    """The stderr message of an options file Go rejects: where, and what was expected, then Go's text."""
+    if exc.offset is not None:
+        before = data[: max(exc.offset - 1, 0)]
+        line, column = before.count(b"\n") + 1, len(before) - (before.rfind(b"\n") + 1) + 1
+        return f"eligibility options are not valid JSON: {exc} (line {line}, column {column})"
+    if not exc.field:
+        return f"eligibility options must be a JSON object, got {exc.value} ({exc})"
+    expected = _EXPECTED.get(exc.go_type, "a JSON object")
+    return f"eligibility options: {exc.field} must be {expected}, got {exc.value} ({exc})"
 
 
 def _missing(args: argparse.Namespace, document: str | None) -> str:

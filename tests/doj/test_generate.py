@@ -130,3 +130,38 @@ def test_cli_writes_a_readable_file_in_go_form(tmp_path: Path) -> None:
     assert main(["generate-doj", "--people", "3", "--output", str(bare), "--no-header"]) == 0
     assert not bare.read_text().startswith("RECORD_ID")
     assert main(["generate-doj", "--people", "-1", "--output", str(bare)]) == 2
+
+
+# -- messy rows (--messy-rate) ---------------------------------------------------------------------------------
+
+
+def test_messy_rows_are_off_by_default_and_leave_the_other_rows_alone(rows: list[list[str]]) -> None:
+    assert list(generate(PEOPLE, seed=7, messy_rate=0.0)) == rows
+    messy = list(generate(PEOPLE, seed=7, messy_rate=0.01))
+    assert len(messy) == len(rows)
+    changed = [i for i, (a, b) in enumerate(zip(rows, messy, strict=True)) if a != b]
+    assert 0.005 * len(rows) < len(changed) < 0.02 * len(rows)
+    # one field of each changed row (two for a sentence given a unit)
+    assert all(sum(x != y for x, y in zip(rows[i], messy[i], strict=True)) <= 2 for i in changed)
+
+
+def test_every_mess_occurs_and_reads_back(tmp_path: Path) -> None:
+    path = tmp_path / "messy.csv"
+    count = write_doj(str(path), 2000, seed=3, messy_rate=0.05)
+    back = list(iter_rows(str(path)))
+    assert len(back) == count and all(len(row) == C.NUM_COLUMNS for row in back)
+    assert any(row[C.STP_EVENT_DATE].startswith("0000") for row in back)
+    assert any(row[C.PRI_DOB].startswith("0000") for row in back)
+    assert any(len(row[C.STP_EVENT_DATE]) == 8 and row[C.STP_EVENT_DATE].endswith("00") for row in back)
+    assert any(row[C.SUBJECT_ID] == "" for row in back)
+    assert any(row[C.OFFENSE_DESCR].startswith("\udce9") for row in back)  # the byte 0xE9 in the file
+    assert b"\xe9" in path.read_bytes()
+    assert any(row[C.SENT_LENGTH] == "99999999999999999999" for row in back)
+    assert any(row[C.CNT_ORDER].startswith("é") for row in back)
+
+
+def test_messy_rate_is_a_share(tmp_path: Path) -> None:
+    with pytest.raises(ValueError, match="between 0 and 1"):
+        list(generate(1, messy_rate=1.5))
+    assert main(["generate-doj", "--people", "5", "--output", str(tmp_path / "x.csv"), "--messy-rate", "2"]) == 2
+    assert main(["generate-doj", "--people", "5", "--output", str(tmp_path / "x.csv"), "--messy-rate", "1"]) == 0

@@ -80,12 +80,6 @@ def test_the_streaming_core_gives_classifys_answers_and_figures(flow: str, tmp_p
         by_subject[det["subject_id"]].append(det)
     report = county_report(by_subject)[county]
     summary = classify_summaries(tmp_path)[county]
-    keys = REPORT_KEYS
-    policy = parse_policies(policies).get(county)
-    assert policy is not None
-    if policy.flow.pilot_code_sections:
-        # Known divergence (engine-fidelity issue, cause 7): offline, a pilot flow's "dismiss all Prop 64" figures
-        # see the file under the final gogen code-section rule; the worker, like gogen_pilots, only has the rows
-        # the pilot flow evaluated. Every other figure and every answer must agree.
-        keys = tuple(key for key in REPORT_KEYS if key != "reliefWithDismissAllProp64")
-    assert {key: report[key] for key in keys} == {key: summary[key] for key in keys}
+    # every figure, the pilot flows' "dismiss all Prop 64" ones included: both see the pilot code-section rule,
+    # as gogen_pilots did (quirk 21)
+    assert {key: report[key] for key in REPORT_KEYS} == {key: summary[key] for key in REPORT_KEYS}
