@@ -62,10 +62,16 @@ def build_parser() -> argparse.ArgumentParser:
                         "gogen_pilots.json (with individualDismissAge and yearsConvictionFree)")
     p.set_defaults(run=_handler("streams.offline.command:run_cli"))
 
-    p = sub.add_parser("explain", help="one person's convictions, determinations, deciding rules and facts (offline)")
+    p = sub.add_parser("explain", help="one person's convictions, determinations, deciding rules and facts "
+                                       "(offline from a DOJ file, or --live from the workers)")
     p.add_argument("subject_id", metavar="SUBJECT_ID", help="the person's SUBJECT_ID in the DOJ file")
-    p.add_argument("--input-doj", required=True, help="DOJ file(s), comma-separated (the first holding the person)")
-    p.add_argument("--county", required=True, help="STP_ORI_CNTY_NAME to evaluate, exact and case-sensitive")
+    p.add_argument("--input-doj", help="DOJ file(s), comma-separated (the first holding the person; offline: required)")
+    p.add_argument("--county", help="STP_ORI_CNTY_NAME to evaluate, exact and case-sensitive (offline: required)")
+    p.add_argument("--live", action="store_true",
+                   help="ask the running workers' explain endpoints instead of reading a DOJ file")
+    p.add_argument("--worker", action="append", metavar="URL",
+                   help="--live: a worker's explain URL, e.g. http://127.0.0.1:9201 (repeatable; default: "
+                        "CLEARANCE_EXPLAIN_WORKERS, comma-separated); the token is CLEARANCE_EXPLAIN_TOKEN[_FILE]")
     p.add_argument("--flow", choices=FLOW_NAMES, default=DEFAULT_FLOW,
                    help="; ".join(f"{name}: {spec.summary}" for name, spec in FLOWS.items()))
     p.add_argument("--eligibility-options", help="BEAR/gogen options JSON (required by the configurable flow)")
@@ -139,7 +145,8 @@ EXAMPLES = {
     "classify": "clearance classify --input-doj doj.csv --county SACRAMENTO --outputs out/ "
                 "--eligibility-options options.json --compute-at 2020-07-01 --report",
     "explain": "clearance explain 100200300 --input-doj doj.csv --county SACRAMENTO "
-               "--eligibility-options options.json --compute-at 2020-07-01",
+               "--eligibility-options options.json --compute-at 2020-07-01   "
+               "(live: clearance explain 100200300 --live --worker http://127.0.0.1:9201)",
     "generate-doj": "clearance generate-doj --people 1000 --seed 1 --output sample.csv",
     "broker": "clearance broker start",
     "topics": "clearance topics create --partitions 4",

@@ -22,6 +22,10 @@ compose and in Kubernetes.
 | CLEARANCE_REPLICATION_FACTOR | 1 | replication factor of the topics the worker declares (faust's changelog) |
 | CLEARANCE_POLICIES | deploy/policies/statewide.json | the county policies file of a worker started by ``faust -A`` |
 | CLEARANCE_TIMEZONE | America/Los_Angeles | time zone of the processing date (counties without a fixed compute_at) |
+| CLEARANCE_EXPLAIN_PORT | 0 (off) | port of the worker's live explain (``GET /subjects/<id>``); 0 or empty: off |
+| CLEARANCE_EXPLAIN_HOST | 127.0.0.1 | address the explain endpoint binds to |
+| CLEARANCE_EXPLAIN_TOKEN / _TOKEN_FILE | – | its bearer token, or a file holding it (required to start it) |
+| CLEARANCE_EXPLAIN_WORKERS | – | ``clearance explain --live``: the workers' explain URLs, comma-separated |
 
 Every variable the project reads is read here, and only when a :class:`Settings` is made: importing a module never
 reads the environment, and code that builds the worker passes a ``Settings`` down instead of writing variables.
@@ -97,10 +101,30 @@ class Settings:
     replication_factor: int = field(default_factory=lambda: _int_env("CLEARANCE_REPLICATION_FACTOR", 1, 1))
     policies_path: Path = field(default_factory=lambda: Path(_env("CLEARANCE_POLICIES", DEFAULT_POLICIES)))
     timezone: str = field(default_factory=lambda: _timezone_env("CLEARANCE_TIMEZONE", DEFAULT_TIMEZONE))
+    explain_port: int = field(default_factory=lambda: _int_env("CLEARANCE_EXPLAIN_PORT", 0))
+    explain_host: str = field(default_factory=lambda: _env("CLEARANCE_EXPLAIN_HOST", "127.0.0.1"))
+    explain_token_env: str = field(default_factory=lambda: _env("CLEARANCE_EXPLAIN_TOKEN", ""), repr=False)
+    explain_token_file: str = field(default_factory=lambda: _env("CLEARANCE_EXPLAIN_TOKEN_FILE", ""))
+    explain_workers: tuple[str, ...] = field(default_factory=lambda: tuple(
+        url.strip() for url in _env("CLEARANCE_EXPLAIN_WORKERS", "").split(",") if url.strip()))
 
     def processing_date(self) -> date:
         """Today in :attr:`timezone`: the date counties without a fixed compute_at are evaluated at."""
         return datetime.now(ZoneInfo(self.timezone)).date()
+
+    def explain_token(self) -> str:
+        """The explain endpoint's bearer token: ``CLEARANCE_EXPLAIN_TOKEN``, else the first line of
+        ``CLEARANCE_EXPLAIN_TOKEN_FILE``; "" when neither is set (the endpoint then refuses to start)."""
+        if self.explain_token_env:
+            return self.explain_token_env.strip()
+        if not self.explain_token_file:
+            return ""
+        try:
+            text = Path(self.explain_token_file).read_text(encoding="utf-8")
+        except OSError as exc:
+            raise SettingsError(f"CLEARANCE_EXPLAIN_TOKEN_FILE {self.explain_token_file!r} cannot be read: "
+                                f"{exc.strerror or exc}") from None
+        return text.strip()
 
     def topic(self, name: str) -> str:
         """Full topic name with the environment's prefix."""

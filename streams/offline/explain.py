@@ -150,6 +150,15 @@ def explain_subject(paths: list[str], subject_id: str, settings: ClassifySetting
 
 
 def run_cli(args: argparse.Namespace) -> int:
+    if getattr(args, "live", False):
+        from streams.explain_live import run_cli as run_live
+
+        return run_live(args)
+    missing = [flag for flag, value in (("--input-doj", args.input_doj), ("--county", args.county)) if not value]
+    if missing:
+        print(f"clearance explain: {' and '.join(missing)} required (or --live to ask the running workers)",
+              file=sys.stderr)
+        return 1
     paths = args.input_doj.split(",")
     checked = copy.copy(args)
     checked.outputs = checked.outputs if getattr(checked, "outputs", None) else "-"  # explain writes no file

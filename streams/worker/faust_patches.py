@@ -253,6 +253,19 @@ def table_keys(table: Any, partition: int | None = None) -> Iterator[bytes]:
             yield from store._visible_keys(db)
 
 
+def assigned_partitions(app: Any, topic: str) -> set[int] | None:
+    """The partitions of ``topic`` assigned to this worker; None while unknown (no consumer or no assignment yet)."""
+    consumer = getattr(app, "consumer", None)
+    if consumer is None:
+        return None
+    try:
+        assignment = consumer.assignment()
+    except Exception:  # consumer not started yet
+        return None
+    mine = {tp.partition for tp in assignment if tp.topic == topic}
+    return mine or None
+
+
 def is_recovering(app: Any) -> bool:
     """Whether the app is rebalancing or its tables are restoring from their changelogs."""
     recovery = getattr(app.tables, "recovery", None)

@@ -14,7 +14,7 @@ from datetime import date
 from typing import Any
 
 from streams.settings import Settings
-from streams.worker import faust_patches
+from streams.worker import explain_api, faust_patches
 from streams.worker.gauges import Gauges
 from streams.worker.handler import EventHandler, utc_today
 from streams.worker.metrics import Metrics, serve
@@ -42,6 +42,8 @@ class WorkerService:
         self.input_topic = handler.gauges.input_topic
         self.ready = False
         self._metrics_server: Any = None
+        self._explain_server: explain_api.ExplainServer | None = None
+        self._explain_refused = False
 
     @property
     def metrics(self) -> Metrics:
@@ -63,6 +65,30 @@ class WorkerService:
             host, port = self.settings.metrics_host, self.settings.metrics_port
             self._metrics_server = serve(self.metrics.registry, host, port)
             log.info("metrics on http://%s:%d/metrics", host, port)
+        self.serve_explain()
+
+    def serve_explain(self) -> None:
+        """Serve the live explain endpoint when ``CLEARANCE_EXPLAIN_PORT`` is set (idempotent; off by default).
+        Without a token it is refused with one line and the worker runs on without it."""
+        settings = self.settings
+        if self._explain_server is not None or self._explain_refused or settings.explain_port <= 0:
+            return
+        try:
+            loop: asyncio.AbstractEventLoop | None = asyncio.get_running_loop()
+        except RuntimeError:
+            loop = None
+        lookup = explain_api.store_lookup(
+            self.handler.store, settings.partitions,
+            lambda: faust_patches.assigned_partitions(self.app, self.input_topic), loop)
+        try:
+            self._explain_server = explain_api.serve(
+                lookup, settings.explain_host, settings.explain_port, settings.explain_token())
+        except explain_api.ExplainConfigError as exc:
+            self._explain_refused = True
+            log.error("%s", exc)
+            return
+        log.info("live explain on http://%s:%d/subjects/<subject_id> (bearer token required)",
+                 settings.explain_host, self._explain_server.server_port)
 
     async def before_first_event(self, table: Any) -> None:
         """Make sure the producer knows the changelog topic before any table write (faust otherwise may hang).
