@@ -22,7 +22,7 @@ import asyncio
 import hashlib
 import sys
 import time
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -121,61 +121,60 @@ def _parts(person: list[list[str]], max_records: int) -> list[list[tuple[int, st
     return parts
 
 
+# What a replay sends for one run of a person's rows: the person, the events (and the partition, for control
+# events sent to a partition rather than by key), and how many of the file's rows they carry.
+Batch = tuple[str, list[tuple[dict[str, object], int | None]], int]
+
+
 async def replay(
     settings: Settings, path: Path, *, rate: float = 0.0, source_agency: str = "CA-DOJ-BULK",
     max_records: int = 1000, progress: bool = True, mode: str = "snapshot", extract_id: str | None = None,
 ) -> tuple[int, int]:
     """Publish the file; returns (rows, events). ``rate`` limits rows per second (0 = unlimited). ``mode``:
     ``snapshot`` (default; ``extract_id`` defaults to the file's digest) or ``upserts``."""
+    topic = settings.topic(RECORD_CHANGES)
     if mode == "snapshot":
-        return await _replay_snapshots(settings, path, rate=rate, source=source_agency, max_records=max_records,
-                                       progress=progress, extract_id=extract_id or file_digest(path))
-    digest = file_digest(path)
-    topic = settings.topic(RECORD_CHANGES)
-    client = producer(settings)
-    await client.start()
-    rows = events = 0
-    started = time.monotonic()
-    bar = ProgressBar("replay", path.stat().st_size) if progress else None
-    pending: list[asyncio.Future[Any]] = []
-    skipped = 0
-    try:
-        for subject_id, run in subject_runs(iter_rows(str(path), bar.update if bar else None), max_records):
-            if not subject_id:  # an event needs a subject; say how many rows could not be sent
-                skipped += len(run)
-                continue
-            event = record_change_event(
-                subject_id=subject_id, rows=run, file_digest=digest, source_agency=source_agency,
-                emitted_at=datetime.now(UTC),
-            )
-            pending.append(await client.send(topic, encode(event), key=subject_id.encode()))
-            rows += len(run)
-            events += 1
-            if len(pending) >= 5000:
-                await asyncio.gather(*pending)
-                pending.clear()
-            if rate > 0:
-                ahead = rows / rate - (time.monotonic() - started)
-                if ahead > 0:
-                    await asyncio.sleep(ahead)
-        await client.flush()
-        await asyncio.gather(*pending)
-    finally:
-        await client.stop()
-        if bar:
-            bar.finish()
-    if skipped:
-        print(f"clearance replay: {skipped} rows without SUBJECT_ID were not sent", file=sys.stderr)
-    return rows, events
+        partitions = await partition_count(settings, topic)
+        if partitions is None:
+            raise ClearanceError(f"topic {topic} does not exist at {settings.bootstrap}; run `clearance topics create`")
+        extract = extract_id or file_digest(path)
+
+        def batches(rows: Iterable[list[str]]) -> Iterator[Batch]:
+            for subject_id, parts in subject_snapshots(rows, max_records):
+                events: list[tuple[dict[str, object], int | None]] = [
+                    (snapshot_event(subject_id=subject_id, rows=part, source=source_agency, extract_id=extract,
+                                    part=number, parts=len(parts), emitted_at=datetime.now(UTC)), None)
+                    for number, part in enumerate(parts, 1)
+                ] if subject_id else []
+                yield subject_id, events, sum(map(len, parts))
+            # after every snapshot of a partition: the extract is complete there
+            done: list[tuple[dict[str, object], int | None]] = [
+                (extract_completed_event(source=source_agency, extract_id=extract, partition=partition,
+                                         emitted_at=datetime.now(UTC)), partition)
+                for partition in range(partitions)
+            ]
+            yield "", done, 0
+    else:
+        digest = file_digest(path)
+
+        def batches(rows: Iterable[list[str]]) -> Iterator[Batch]:
+            for subject_id, run in subject_runs(rows, max_records):
+                events: list[tuple[dict[str, object], int | None]] = [
+                    (record_change_event(subject_id=subject_id, rows=run, file_digest=digest,
+                                         source_agency=source_agency, emitted_at=datetime.now(UTC)), None)
+                ] if subject_id else []
+                yield subject_id, events, len(run)
+
+    return await _publish(settings, path, batches, rate=rate, progress=progress)
 
 
-async def _replay_snapshots(
-    settings: Settings, path: Path, *, rate: float, source: str, max_records: int, progress: bool, extract_id: str,
+async def _publish(
+    settings: Settings, path: Path, batches: Callable[[Iterable[list[str]]], Iterator[Batch]], *, rate: float,
+    progress: bool,
 ) -> tuple[int, int]:
+    """Send every batch of the file's rows (keyed by subject id, or to a partition), in order, at most ``rate``
+    rows a second; rows without a SUBJECT_ID cannot be sent (an event needs a subject) and are counted."""
     topic = settings.topic(RECORD_CHANGES)
-    partitions = await partition_count(settings, topic)
-    if partitions is None:
-        raise ClearanceError(f"topic {topic} does not exist at {settings.bootstrap}; run `clearance topics create`")
     client = producer(settings)
     await client.start()
     rows = events = skipped = 0
@@ -183,15 +182,13 @@ async def _replay_snapshots(
     bar = ProgressBar("replay", path.stat().st_size) if progress else None
     pending: list[asyncio.Future[Any]] = []
     try:
-        for subject_id, parts in subject_snapshots(iter_rows(str(path), bar.update if bar else None), max_records):
-            count = sum(map(len, parts))
-            if not subject_id:  # an event needs a subject; say how many rows could not be sent
+        for subject_id, batch, count in batches(iter_rows(str(path), bar.update if bar else None)):
+            if not batch:
                 skipped += count
                 continue
-            for number, part in enumerate(parts, 1):
-                event = snapshot_event(subject_id=subject_id, rows=part, source=source, extract_id=extract_id,
-                                       part=number, parts=len(parts), emitted_at=datetime.now(UTC))
-                pending.append(await client.send(topic, encode(event), key=subject_id.encode()))
+            for event, partition in batch:
+                key = subject_id.encode() if partition is None else b"extract.completed"
+                pending.append(await client.send(topic, encode(event), key=key, partition=partition))
                 events += 1
             rows += count
             if len(pending) >= 5000:
@@ -201,11 +198,6 @@ async def _replay_snapshots(
                 ahead = rows / rate - (time.monotonic() - started)
                 if ahead > 0:
                     await asyncio.sleep(ahead)
-        for partition in range(partitions):  # after every snapshot of the partition: the extract is complete
-            done = extract_completed_event(source=source, extract_id=extract_id, partition=partition,
-                                           emitted_at=datetime.now(UTC))
-            pending.append(await client.send(topic, encode(done), key=b"extract.completed", partition=partition))
-            events += 1
         await client.flush()
         await asyncio.gather(*pending)
     finally:
