@@ -92,7 +92,8 @@ def subject_snapshots(rows: Iterable[list[str]], max_records: int) -> Iterator[S
         sid = fields[C.SUBJECT_ID]
         if sid != subject:
             if subject is not None:
-                finished.add(subject)
+                if subject:  # rows without a SUBJECT_ID cannot be sent (they are counted): they may be anywhere
+                    finished.add(subject)
                 yield subject, _parts(person, max_records)
             if sid in finished:
                 raise NotConsecutive(

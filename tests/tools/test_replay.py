@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
+import pytest
 from factories import fields
 
 from streams.doj.generate import generate
@@ -45,3 +46,19 @@ def test_generated_files_replay_into_valid_events() -> None:
         assert event.subject_id == sid
         total += len(event.changes)
     assert total == len(rows)
+
+
+def test_snapshots_group_each_person_and_tolerate_rows_without_subject_id() -> None:
+    from streams.doj import columns as C
+    from streams.tools.replay import NotConsecutive, subject_snapshots
+
+    def row(subject: str, count: str) -> list[str]:
+        fields = [""] * C.NUM_COLUMNS
+        fields[C.SUBJECT_ID], fields[C.CNT_ORDER] = subject, count
+        return fields
+
+    rows = [row("A", "1"), row("A", "1"), row("", "9"), row("B", "1"), row("", "9")]
+    people = [(sid, [[key for _, key, _ in part] for part in parts]) for sid, parts in subject_snapshots(rows, 1)]
+    assert people == [("A", [["//1/0"], ["//1/1"]]), ("", [["//9/0"]]), ("B", [["//1/0"]]), ("", [["//9/0"]])]
+    with pytest.raises(NotConsecutive):
+        list(subject_snapshots([row("A", "1"), row("B", "1"), row("A", "2")], 10))
