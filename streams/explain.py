@@ -10,6 +10,7 @@ passes the events it holds. Nothing here reads a file, a topic or the clock.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
@@ -137,3 +138,8 @@ def render_text(document: Mapping[str, Any]) -> str:
             lines.append(f"  - {str(item.get('code_section')).strip() or '(no code section)'} — {item.get('county')}, "
                          f"{kind}, {item.get('date') or 'no valid date'} (count {item.get('count_order')})")
     return "\n".join(lines) + "\n"
+
+
+def dump(document: Mapping[str, Any], as_json: bool) -> str:
+    """The document as the ``explain`` commands print it: indented JSON, or :func:`render_text`."""
+    return json.dumps(document, indent=2, ensure_ascii=False) + "\n" if as_json else render_text(document)

@@ -18,7 +18,7 @@ from typing import Any
 from urllib.parse import quote
 
 from streams.errors import ClearanceError
-from streams.explain import render_text
+from streams.explain import dump
 from streams.settings import Settings
 
 TIMEOUT = 10.0
@@ -72,8 +72,5 @@ def run_cli(args: argparse.Namespace) -> int:
     except ClearanceError as exc:
         print(f"clearance explain: {exc}", file=sys.stderr)
         return 1
-    if args.json:
-        sys.stdout.write(json.dumps(document, indent=2, ensure_ascii=False) + "\n")
-    else:
-        sys.stdout.write(render_text(document))
+    sys.stdout.write(dump(document, args.json))
     return 0

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import argparse
 import copy
-import json
 import sys
 from datetime import datetime
 from typing import Any
@@ -18,7 +17,7 @@ from streams import RULESET_VERSION
 from streams.doj import columns as C
 from streams.doj.reader import FieldCountError, iter_row_chunks
 from streams.errors import ClearanceError
-from streams.explain import explain_document, render_text
+from streams.explain import dump, explain_document
 from streams.gocompat.dates import ZERO_TIME, add_years
 from streams.offline.guide import county_not_found, county_rows
 from streams.offline.settings import ClassifySettings, settings_from_args
@@ -176,8 +175,5 @@ def run_cli(args: argparse.Namespace) -> int:
         known = "" if rows.get(settings.county) else f"; also: {county_not_found(settings.county, rows)}"
         print(f"clearance explain: no rows for subject {args.subject_id!r} in {args.input_doj}{known}", file=sys.stderr)
         return 1
-    if args.json:
-        sys.stdout.write(json.dumps(document, indent=2, ensure_ascii=False) + "\n")
-    else:
-        sys.stdout.write(render_text(document))
+    sys.stdout.write(dump(document, args.json))
     return 0
