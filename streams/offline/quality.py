@@ -13,7 +13,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
 from streams.doj import columns as C
-from streams.doj.quality import date_flags, flags_of, person_flags
+from streams.doj.quality import date_flags, flags_of, subject_flags
 from streams.gocompat.gocsv import encode_record
 from streams.rules.info import EligibilityInfo
 from streams.rules.subject import Subject
@@ -61,14 +61,7 @@ class QualityLog:
 def rows_quality(subject: Subject, first_index: int, rows: Sequence[Sequence[str]]) -> tuple[
         tuple[str, ...], dict[int, tuple[str, ...]]]:
     """Person and per-row flags of a person whose rows (``rows``, data rows ``first_index``…) are consecutive."""
-    counts = {c.count_order for c in subject.convictions}
-    person = person_flags(
-        subject.id,
-        rows[0][C.PRI_DOB] if rows else "",
-        any(row[C.SUBJECT_ID] not in ("", subject.id) for row in rows),
-        (row[C.CNT_ORDER] for row in rows if row[C.SENT_LENGTH] != ""),
-        counts,
-    )
+    person = subject_flags(subject.id, rows, {c.count_order for c in subject.convictions})
     row_flags = {}
     for conviction in subject.convictions:
         flags = date_flags(rows[conviction.index - first_index][C.STP_EVENT_DATE])

@@ -6,7 +6,6 @@ re-classification, so a new processing date costs a look-up, not a scan of every
 
 from __future__ import annotations
 
-from collections.abc import Iterable
 from datetime import date
 
 
@@ -28,10 +27,6 @@ class DueIndex:
         if due:
             self._of[key] = due
             self._by_date.setdefault(due, set()).add(key)
-
-    def forget(self, keys: Iterable[bytes]) -> None:
-        for key in keys:
-            self.note(key, "")
 
     def due_by(self, day: date) -> list[bytes]:
         """Keys due on or before ``day`` (taken out of the index: re-classifying notes their next date)."""

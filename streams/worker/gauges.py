@@ -53,10 +53,6 @@ class Gauges:
         self._impact: Counter[tuple[str, str]] = Counter()
         self._without_policy: Counter[str] = Counter()
 
-    @property
-    def subjects(self) -> int:
-        return len(self._contrib)
-
     def account(self, key: bytes, partition: int, state: SubjectState) -> None:
         """Replace this subject's contribution with what its last emitted answers say."""
         self.drop(key)
