@@ -17,9 +17,9 @@ from typing import Any
 Det = Mapping[str, Any]
 
 
-def _conviction(det: Det) -> dict[str, Any]:
+def _conviction(det: Det, history: Sequence[Mapping[str, Any]] | None) -> dict[str, Any]:
     facts = dict(det.get("facts") or {})
-    return {
+    item = {
         "conviction_id": det.get("conviction_id"),
         "count_order": det.get("count_order"),
         "county": det.get("county"),
@@ -36,6 +36,9 @@ def _conviction(det: Det) -> dict[str, Any]:
         "facts": facts,
         "explain": dict(det.get("explain") or {}),
     }
+    if history is not None:
+        item["history"] = [dict(entry) for entry in history]
+    return item
 
 
 def explain_document(
@@ -45,9 +48,11 @@ def explain_document(
     person: Mapping[str, Any] | None = None,
     other_convictions: Sequence[Mapping[str, Any]] = (),
     source: str = "offline",
+    history: Mapping[str, Sequence[Mapping[str, Any]]] | None = None,
 ) -> dict[str, Any]:
     """The explain document of one person: their active determinations in count order, what is known of the
-    person, and (offline) the convictions no flow evaluated."""
+    person, (offline) the convictions no flow evaluated, and (live) each conviction's recent revisions with their
+    cause, oldest first (``history``: conviction id → revisions as ``streams.worker.state.Revision`` fields)."""
     active = [det for det in determinations if det.get("status", "active") == "active"]
     active.sort(key=lambda det: (str(det.get("county")), str(det.get("count_order"))))
     rulesets = sorted({str(det["ruleset"]) for det in active if det.get("ruleset")})
@@ -56,7 +61,10 @@ def explain_document(
         "source": source,
         "rulesets": rulesets,
         "person": dict(person or {}),
-        "convictions": [_conviction(det) for det in active],
+        "convictions": [
+            _conviction(det, None if history is None else history.get(str(det.get("conviction_id")), ()))
+            for det in active
+        ],
         "other_convictions": [dict(item) for item in other_convictions],
     }
 
@@ -71,6 +79,30 @@ def _list(values: Any) -> str:
 
 def _years(value: Any) -> str:
     return "—" if value is None else f"{value:.1f}"
+
+
+_CAUSES = {
+    "event": "record change",
+    "extract": "a snapshot's extract completed without some records",
+    "policies": "policy change",
+    "ruleset": "ruleset change",
+    "date": "date reached (an answer was due to change)",
+}
+
+
+def _history_lines(history: Sequence[Mapping[str, Any]]) -> list[str]:
+    lines = ["   revisions (oldest first):"]
+    first = history[0].get("revision") if history else None
+    if isinstance(first, int) and first > 1:
+        lines.append(f"     r1–r{first - 1}: not kept here (on the determinations topic)")
+    for entry in history:
+        cause = _CAUSES.get(str(entry.get("cause")), str(entry.get("cause")))
+        event = f", event {entry['event_id']}" if entry.get("event_id") else ""
+        status = "" if entry.get("status", "active") == "active" else f" ({entry.get('status')})"
+        lines.append(f"     r{entry.get('revision')}  {entry.get('processing_date') or '—'}  {cause}{event} → "
+                     f"{entry.get('determination')}{status} (ruleset {entry.get('ruleset')}, policy "
+                     f"{entry.get('policy_version')})")
+    return lines
 
 
 def render_text(document: Mapping[str, Any]) -> str:
@@ -128,7 +160,10 @@ def render_text(document: Mapping[str, Any]) -> str:
             lines.append(f"   data quality: {', '.join(item['data_quality'])}")
         change = item.get("next_change")
         if change:
-            lines.append(f"   next change: {change}")
+            lines.append(f"   next change: on {change.get('on')} it becomes {change.get('determination')}"
+                         + (f" — {change['reason']}" if change.get("reason") else ""))
+        if item.get("history"):
+            lines.extend(_history_lines(item["history"]))
     others = document.get("other_convictions") or []
     if others:
         lines.append("")

@@ -76,7 +76,8 @@ def answer_from_store(
             return Answer(421, hint=f"partition {partition} of the input is assigned to another worker: ask it")
         return Answer(404, hint="this worker holds no state for this subject")
     determinations = [emitted.determination for emitted in state.emitted.values()]
-    return Answer(200, explain_document(state.subject_id, determinations, source="live"))
+    history = {cid: [revision._asdict() for revision in revisions] for cid, revisions in state.history.items()}
+    return Answer(200, explain_document(state.subject_id, determinations, source="live", history=history))
 
 
 def store_lookup(

@@ -173,7 +173,7 @@ class EventHandler:
             removed = sweep_extract(state, source, extract_id)
             if removed:
                 self.metrics.record_applied(Retract.op, removed)
-                outputs = reclassify(state, self.policies, self.today(), event.event_id)
+                outputs = reclassify(state, self.policies, self.today(), event.event_id, cause="extract")
                 state.last_offset = (partition, offset)
                 self.store.put(key, state, partition)
                 self.gauges.account(key, partition, state)

@@ -25,7 +25,7 @@ from streams.rules.outcome import Decision, Determination
 from streams.rules.schedule import next_change, next_window_change
 from streams.rules.subject import Subject, build_subject
 from streams.worker.policies import Policies, Policy
-from streams.worker.state import Emitted, SubjectState
+from streams.worker.state import Emitted, Revision, SubjectState
 
 # Fields that do not change what a determination says; a difference in them alone is not a new revision: the
 # revision and its cause, the evaluation date of a county evaluated at the processing date, and the years-since
@@ -189,8 +189,17 @@ def _same(old: dict[str, Any], new: dict[str, Any]) -> bool:
     return all(old_facts.get(k) == new_facts.get(k) for k in fact_keys)
 
 
-def diff(state: SubjectState, current: dict[str, dict[str, Any]], source_event_id: str | None) -> Outputs:
-    """Compare current answers with the last emitted ones, record the new ones in ``state`` and return the events."""
+# Why a re-classification ran (``Revision.cause``): a record change, a snapshot's completion, or, with no event,
+# other policies, another ruleset, or an answer's due date.
+CAUSES = ("event", "extract", "policies", "ruleset", "date")
+
+
+def diff(
+    state: SubjectState, current: dict[str, dict[str, Any]], source_event_id: str | None, cause: str = "event",
+    processing_date: str = "",
+) -> Outputs:
+    """Compare current answers with the last emitted ones, record the new ones (and why: ``cause``) in ``state``
+    and return the events."""
     out = Outputs()
     for cid in sorted(current.keys() | state.emitted.keys()):
         old = state.emitted.get(cid)
@@ -210,15 +219,21 @@ def diff(state: SubjectState, current: dict[str, dict[str, Any]], source_event_i
         if candidate is not None:
             out.candidates.append(candidate)
         state.emitted[cid] = Emitted(new, candidate if candidate is not None else (old.candidate if old else None))
+        state.note_revision(cid, Revision(revision, cause, source_event_id, processing_date, str(new["ruleset"]),
+                                          str(new["policy_version"]), str(new["determination"]), str(new["status"])))
     return out
 
 
 def reclassify(
-    state: SubjectState, policies: Policies, processing_date: date, source_event_id: str | None
+    state: SubjectState, policies: Policies, processing_date: date, source_event_id: str | None,
+    cause: str = "event",
 ) -> Outputs:
-    """Re-classify the subject and return what changed since the last emission (and remember it)."""
+    """Re-classify the subject and return what changed since the last emission (and remember it, with ``cause``:
+    one of :data:`CAUSES`)."""
+    if cause not in CAUSES:
+        raise ValueError(f"unknown re-classification cause {cause!r}; one of {', '.join(CAUSES)}")
     classified = classify_state(state, policies, processing_date)
-    outputs = diff(state, classified.determinations, source_event_id)
+    outputs = diff(state, classified.determinations, source_event_id, cause, processing_date.isoformat())
     state.policies = policies.fingerprint
     state.compute_date = processing_date.isoformat() if policies.uses_processing_date() else ""
     state.ruleset = RULESET_VERSION

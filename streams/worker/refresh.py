@@ -63,7 +63,7 @@ class Refresher:
             cause = self._cause(state, today)
             if cause is not None:
                 checked[cause] += 1
-                changed[cause] += await self._reclassify(key, state, today)
+                changed[cause] += await self._reclassify(key, state, today, cause)
             else:
                 self._account(key, state)
         for cause in checked:
@@ -81,8 +81,9 @@ class Refresher:
         checked = changed = 0
         async for key, state in self._fresh(keys):
             checked += 1
-            if needs_refresh(state, self.handler.policies, today):
-                changed += await self._reclassify(key, state, today)
+            cause = self._cause(state, today)
+            if cause is not None:
+                changed += await self._reclassify(key, state, today, cause)
             else:
                 self._account(key, state)
         self.handler.metrics.reevaluated("date", checked, changed)
@@ -113,10 +114,11 @@ class Refresher:
                 started = time.perf_counter()
         self.longest_hold = max(self.longest_hold, time.perf_counter() - started)
 
-    async def _reclassify(self, key: bytes, state: SubjectState, today: date) -> int:
-        """Re-classify one person, store and send what changed; 1 when an answer changed."""
+    async def _reclassify(self, key: bytes, state: SubjectState, today: date, cause: str) -> int:
+        """Re-classify one person (for ``cause``: policies, ruleset or date), store and send what changed; 1 when
+        an answer changed."""
         handler = self.handler
-        outputs = reclassify(state, handler.policies, today, None)
+        outputs = reclassify(state, handler.policies, today, None, cause=cause)
         handler.store.put_outside_event(key, state)
         self._account(key, state)
         await handler.send(outputs)

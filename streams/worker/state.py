@@ -5,7 +5,9 @@ stored verbatim, because re-sending exactly those bytes is how a replay after a 
 its rule columns as a list (``streams.doj.record.rule_values``), with the source that sent it and, for records of a
 source snapshot, the extract it came in. Version 3 added sources, extracts, corrections of the person's attributes,
 the ruleset and the due date; version 2 (no sources) and 1 (records as column-name mappings) are still read, their
-records as of an unknown source (``""``, which no snapshot replaces), and rewritten as version 3.
+records as of an unknown source (``""``, which no snapshot replaces), and rewritten as version 3. A version 3 state
+may carry each conviction's recent revisions with their cause (``history``, key ``"h"``); a state written before
+that reads with none.
 """
 
 from __future__ import annotations
@@ -20,6 +22,8 @@ from streams.doj.record import rule_values
 from streams.events.model import ACTIVE
 
 STATE_VERSION = 3
+# Revisions kept per conviction for ``explain`` (the oldest are dropped; the determinations topic has them all).
+HISTORY_LIMIT = 8
 
 
 class StoredRecord(NamedTuple):
@@ -29,6 +33,22 @@ class StoredRecord(NamedTuple):
     values: list[str]
     source: str = ""
     extract: str = ""
+
+
+class Revision(NamedTuple):
+    """Why one revision of a conviction's determination was emitted: ``cause`` is ``event`` (a record change),
+    ``extract`` (a snapshot's completion removed records), ``policies`` (another policy set), ``ruleset`` (another
+    rules version) or ``date`` (time alone: an answer's due date); ``event_id`` is the triggering event's, if any;
+    ``processing_date`` the worker's date then; the rest is what the revision said and under what."""
+
+    revision: int
+    cause: str
+    event_id: str | None
+    processing_date: str
+    ruleset: str
+    policy_version: str
+    determination: str
+    status: str
 
 
 @dataclass(slots=True)
@@ -68,6 +88,14 @@ class SubjectState:
     ruleset: str = ""
     due: str = ""
     unpoliced: dict[str, int] = field(default_factory=dict)  # county as written (no policy) → convictions
+    history: dict[str, list[Revision]] = field(default_factory=dict)  # conviction id → its last revisions
+
+    def note_revision(self, conviction_id: str, revision: Revision) -> None:
+        """Remember why a revision was emitted, keeping the last :data:`HISTORY_LIMIT` of the conviction."""
+        kept = self.history.setdefault(conviction_id, [])
+        kept.append(revision)
+        if len(kept) > HISTORY_LIMIT:
+            del kept[: len(kept) - HISTORY_LIMIT]
 
     def ordered_records(self) -> list[list[str]]:
         """Records in the subject's order: by sequence, then key (so equal sequences still order deterministically)."""
@@ -88,6 +116,7 @@ class SubjectState:
                 "s": self.ruleset,
                 "u": self.due,
                 "n": self.unpoliced,
+                "h": {cid: [list(r) for r in revisions] for cid, revisions in self.history.items()},
             }
         )
 
@@ -116,4 +145,5 @@ class SubjectState:
             ruleset=doc.get("s", ""),
             due=doc.get("u", ""),
             unpoliced=doc.get("n") or {},
+            history={cid: [Revision(*r) for r in revisions] for cid, revisions in (doc.get("h") or {}).items()},
         )

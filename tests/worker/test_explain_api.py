@@ -19,11 +19,12 @@ from factories import LA, conviction
 from prometheus_client import CollectorRegistry
 
 from streams.cli import main
+from streams.explain import render_text
 from streams.explain_live import LiveExplainError, fetch
 from streams.kafka.partitioner import partition_for_key
 from streams.settings import Settings
 from streams.worker import explain_api
-from streams.worker.explain_api import serve, store_lookup
+from streams.worker.explain_api import answer_from_store, serve, store_lookup
 from streams.worker.gauges import Gauges
 from streams.worker.handler import EventHandler
 from streams.worker.metrics import Metrics
@@ -301,3 +302,29 @@ def test_assigned_partitions_are_read_from_the_consumer() -> None:
     assert assigned_partitions(SimpleNamespace(consumer=SimpleNamespace(assignment=lambda: tps)), "in") == {1, 3}
     assert assigned_partitions(SimpleNamespace(consumer=SimpleNamespace(assignment=lambda: set())), "in") is None
     assert assigned_partitions(SimpleNamespace(consumer=None), "in") is None
+
+
+def test_the_revision_history_says_why_each_revision_came(store: DictStore) -> None:
+    """A record change (event e2: a superstrike arrives) and a policy change each revise the answer; the served
+    document lists every revision with its cause, event id, date, ruleset and policy version, oldest first."""
+    service = _service()
+    service.handler.store = store
+    key = SUBJECT.encode()
+    second = json.loads(_event(SUBJECT, conviction("003001001000", "187 PC", "20120101")))
+    second["event_id"] = "e2"
+    second["changes"][0]["record_key"] = "later"
+    asyncio.run(service.handler.handle(key, json.dumps(second).encode(), "court.record-changes",
+                                       partition_for_key(key, 4), 2))
+    service.handler.policies = parse_policies(
+        {"counties": {LA: {"flow": "los_angeles", "compute_at": "2019-11-11", "individual_age": 39}}})
+    asyncio.run(service.refresher.refresh_all(datetime(2026, 1, 1).date()))
+    document = answer_from_store(store, SUBJECT, 4).document
+    by_count = {c["count_order"]: c for c in document["convictions"]}
+    history = by_count["001001001000"]["history"]
+    assert [(h["revision"], h["cause"], h["event_id"]) for h in history] == [
+        (1, "event", "e1"), (2, "event", "e2"), (3, "policies", None)]
+    assert history[1]["determination"] != history[0]["determination"]
+    assert {h["policy_version"] for h in history[:2]} != {history[2]["policy_version"]}
+    assert all(h["ruleset"] and h["processing_date"] for h in history)
+    text = render_text(document)
+    assert "revisions (oldest first):" in text and "policy change" in text and "event e2" in text

@@ -74,6 +74,9 @@ def test_live_explain_equals_the_offline_explain(
     for sid in chosen:
         live = fetch(sid, [url], TOKEN)
         assert live["subject_id"] == sid and live["source"] == "live"
+        for conviction in live["convictions"]:  # each answer says which event revised it last
+            assert conviction["history"][-1]["revision"] == conviction["revision"]
+            assert conviction["history"][-1]["cause"] == "event" and conviction["history"][-1]["event_id"]
         for county in sorted(counties[sid]):
             offline = _offline(sid, doj, county, policies["counties"][county], tmp_path, capsys)
             assert _answers(live, county) == _answers(offline, county), (sid, county)

@@ -247,6 +247,8 @@ async def test_people_missing_from_a_completed_extract_lose_its_records() -> Non
         await runtime.handle(b"extract.completed", _completed("x2"), topic, p, 100)
     retracted = [msg for t, _, msg in app.producer.sent[sent_before:] if t == "p.clearance.determinations"]
     assert [(m["conviction_id"], m["status"]) for m in retracted] == [("S2:001001001000", "retracted")]
+    last = runtime.store.get(b"S2").history["S2:001001001000"][-1]  # type: ignore[union-attr]
+    assert (last.cause, last.event_id, last.status) == ("extract", "done-x2", "retracted")
     assert value(metrics, "clearance_reevaluated_subjects_total", cause="extract", result="changed") == 1
     assert value(metrics, "clearance_invalid_events_total", kind="schema") == 0
 
@@ -276,3 +278,5 @@ async def test_a_new_processing_date_touches_only_the_people_due() -> None:
     assert checked == 1  # only S1 was due
     [(_, key, det)] = [m for m in app.producer.sent[sent:] if m[0] == "p.clearance.determinations"]
     assert (key, det["reason"], det["revision"]) == (b"S1:001001001000", "50 years or older", 2)
+    assert [(r.cause, r.event_id) for r in handler.store.get(b"S1").history["S1:001001001000"]] == [  # type: ignore[union-attr]
+        ("event", "e0"), ("date", None)]

@@ -199,3 +199,53 @@ def test_processing_date_policies_refresh_on_the_due_date_only() -> None:
     assert not needs_refresh(state, policies, date(2020, 1, 1))
     assert state.due and not needs_refresh(state, policies, date(2020, 1, 2))  # nothing changes the next day
     assert needs_refresh(state, policies, date.fromisoformat(state.due))
+
+
+def test_each_revision_is_remembered_with_its_cause() -> None:
+    state = SubjectState("S1")
+    step(state, upsert("r1", 1, conviction("001001001000", "11359 HS", "20100101")), event_id="e1")
+    # a superstrike arrives: the answer changes, caused by event e2
+    step(state, upsert("r2", 2, conviction("002001001000", "187 PC", "20120101")), event_id="e2")
+    older = {"counties": {LA: {"flow": "los_angeles", "compute_at": "2019-11-11", "individual_age": 39}}}
+    reclassify(state, parse_policies(older), TODAY, None, cause="policies")
+    history = state.history["S1:001001001000"]
+    assert [(r.revision, r.cause, r.event_id) for r in history][:2] == [(1, "event", "e1"), (2, "event", "e2")]
+    assert all(r.processing_date == TODAY.isoformat() and r.ruleset for r in history)
+    assert history[0].determination == "Eligible for Dismissal" and history[1].determination != history[0].determination
+    assert [r.revision for r in history] == list(range(1, len(history) + 1))
+    assert state.emitted["S1:001001001000"].revision == history[-1].revision
+    assert SubjectState.from_bytes(state.to_bytes()).history == state.history
+
+
+def test_a_retraction_is_a_revision_with_its_status() -> None:
+    state = SubjectState("S1")
+    step(state, upsert("r1", 1, conviction("001001001000", "11359 HS", "20100101")), event_id="e1")
+    step(state, retract("r1"), event_id="e2")
+    last = state.history["S1:001001001000"][-1]
+    assert (last.revision, last.cause, last.event_id, last.status) == (2, "event", "e2", "retracted")
+
+
+def test_the_history_keeps_the_last_revisions_only() -> None:
+    from streams.worker.state import HISTORY_LIMIT
+
+    state = SubjectState("S1")
+    for n in range(HISTORY_LIMIT + 3):  # alternate record and retraction: every step is a revision
+        change = upsert("r1", 1, conviction("001001001000", "11359 HS", "20100101")) if n % 2 == 0 else retract("r1")
+        step(state, change, event_id=f"e{n}")
+    history = state.history["S1:001001001000"]
+    assert len(history) == HISTORY_LIMIT
+    assert [r.revision for r in history] == list(range(4, HISTORY_LIMIT + 4))
+    assert history[-1].event_id == f"e{HISTORY_LIMIT + 2}"
+
+
+def test_a_state_written_before_the_history_reads_with_none() -> None:
+    state = SubjectState("S1")
+    step(state, upsert("r1", 1, conviction("001001001000", "11359 HS", "20100101")))
+    doc = orjson.loads(state.to_bytes())
+    del doc["h"]
+    assert SubjectState.from_bytes(orjson.dumps(doc)).history == {}
+
+
+def test_an_unknown_cause_is_refused() -> None:
+    with pytest.raises(ValueError, match="cause"):
+        reclassify(SubjectState("S1"), parse_policies(LA_POLICY), TODAY, None, cause="whim")
