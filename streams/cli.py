@@ -106,6 +106,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--metrics-port", type=int, default=None,
                    help="port of /metrics (default $CLEARANCE_METRICS_PORT or 9108)")
     p.add_argument("--loglevel", default="warning")
+    p.add_argument("--processes", type=int, default=1, metavar="W",
+                   help="run W workers on this machine, one per core, supervised (each with its own state "
+                        "directory under $CLEARANCE_DATA_DIR/processes/<i> and metrics port base+i; default 1)")
     p.set_defaults(run=_handler("streams.worker.cli:run_cli"))
 
     p = sub.add_parser("replay", help="publish a DOJ file's rows as record-change events")

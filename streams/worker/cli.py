@@ -47,6 +47,16 @@ def run_cli(args: argparse.Namespace) -> int:
     if partitions is None:
         return _fail(f"topic {settings.topic(RECORD_CHANGES)} does not exist; run `clearance topics create`")
     settings = dataclasses.replace(settings, partitions=partitions, policies_path=args.policies)
+    processes = getattr(args, "processes", 1)
+    if processes < 1:
+        return _fail(f"--processes must be at least 1, not {processes}")
+    if processes > partitions:
+        return _fail(f"--processes {processes} is more than the input's {partitions} partitions: the extra workers "
+                     "would hold nothing")
+    if processes > 1:
+        from streams.worker.processes import supervise, worker_command
+
+        return supervise(settings, processes, worker_command(args.policies, args.loglevel))
 
     import faust
 
