@@ -76,7 +76,9 @@ def create_app(settings: Settings, policies: Policies, metrics: Metrics | None =
         producer_max_batch_size=512 * 1024,
         producer_acks=-1,
         stream_wait_empty=False,
-        table_standby_replicas=0,
+        # a standby keeps another worker's table partitions warm from their changelog: on failover it is already
+        # restored (Kafka Streams' num.standby.replicas); each copy costs the changelog read and the disk again
+        table_standby_replicas=settings.standby_replicas,
     )
     faust_patches.disable_web(app)
     # The worker takes faust's Monitor sensor out once running (WorkerService.before_first_event); this bare sensor,

@@ -44,3 +44,18 @@ def test_rocksdb_partitions_open_without_a_write_ahead_log(app, tmp_path: Path) 
     reopened = RocksDBOptions().open(path)  # a clean close flushes the memtable: nothing is lost
     assert reopened.get(b"S0") == value
     reopened.close()
+
+
+def test_standby_replicas_and_replication_come_from_the_settings(tmp_path: Path,
+                                                                  monkeypatch: pytest.MonkeyPatch) -> None:
+    assert Settings(bootstrap="127.0.0.1:1").standby_replicas == 0  # off unless asked for
+    monkeypatch.setenv("CLEARANCE_STANDBY_REPLICAS", "1")
+    monkeypatch.setenv("CLEARANCE_REPLICATION_FACTOR", "3")
+    settings = Settings(bootstrap="127.0.0.1:1", topic_prefix="t.", data_dir=tmp_path, store="memory://",
+                        metrics_port=0, partitions=3)
+    app = create_app(settings, POLICIES, Metrics.create(CollectorRegistry()))
+    assert app.conf.table_standby_replicas == 1
+    assert app.conf.topic_replication_factor == 3
+    monkeypatch.setenv("CLEARANCE_STANDBY_REPLICAS", "-1")
+    with pytest.raises(Exception, match="CLEARANCE_STANDBY_REPLICAS must be at least 0"):
+        Settings()
