@@ -99,6 +99,8 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("topics", help="manage the project's Kafka topics")
     p.add_argument("action", choices=("create", "list"))
     p.add_argument("--partitions", type=int, default=4)
+    p.add_argument("--fix", action="store_true",
+                   help="create: also set the configs a worker needs on existing topics (never their partitions)")
     p.set_defaults(run=_handler("streams.kafka.topics:run_cli"))
 
     p = sub.add_parser("worker", help="run the streaming classifier (Faust worker)")
@@ -109,6 +111,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--processes", type=int, default=1, metavar="W",
                    help="run W workers on this machine, one per core, supervised (each with its own state "
                         "directory under $CLEARANCE_DATA_DIR/processes/<i> and metrics port base+i; default 1)")
+    p.add_argument("--allow-withdrawals", action="store_true",
+                   help="accept a policies file that removes a county or may withdraw more than "
+                        "CLEARANCE_WITHDRAWAL_THRESHOLD of the current candidates (recorded: later starts need "
+                        "no flag)")
     p.set_defaults(run=_handler("streams.worker.cli:run_cli"))
 
     p = sub.add_parser("replay", help="publish a DOJ file's rows as record-change events")

@@ -27,6 +27,9 @@ compose and in Kubernetes.
 | CLEARANCE_EXPLAIN_HOST | 127.0.0.1 | address the explain endpoint binds to |
 | CLEARANCE_EXPLAIN_TOKEN / _TOKEN_FILE | – | its bearer token, or a file holding it (required to start it) |
 | CLEARANCE_EXPLAIN_WORKERS | – | ``clearance explain --live``: the workers' explain URLs, comma-separated |
+| CLEARANCE_DLQ_RETENTION_DAYS | 90 | days ``clearance topics create`` keeps dead letters (``forever``: never deleted) |
+| CLEARANCE_ALLOW_WITHDRAWALS | – | ``1``: accept policies that remove a county or may withdraw many candidates |
+| CLEARANCE_WITHDRAWAL_THRESHOLD | 0.1 | share of current candidates a policy change may put at risk without that flag |
 
 Every variable the project reads is read here, and only when a :class:`Settings` is made: importing a module never
 reads the environment, and code that builds the worker passes a ``Settings`` down instead of writing variables.
@@ -49,6 +52,11 @@ DEFAULT_POLICIES = "deploy/policies/statewide.json"
 # The processing date of a county without a fixed compute_at is California's: at UTC midnight it is still the
 # afternoon before in California, and an answer due "on the birthday" must not come 7-8 hours early.
 DEFAULT_TIMEZONE = "America/Los_Angeles"
+# Dead letters hold the rejected input verbatim (people's records), so they are not kept forever by default, but
+# long enough that a rejected event is still there when someone looks after a holiday, a quarter-end or an audit.
+DEFAULT_DLQ_RETENTION_DAYS = 90
+# A policy change that may withdraw more than this share of the current candidates needs CLEARANCE_ALLOW_WITHDRAWALS.
+DEFAULT_WITHDRAWAL_THRESHOLD = 0.1
 
 
 class SettingsError(ClearanceError):
@@ -67,6 +75,40 @@ def _timezone_env(name: str, default: str) -> str:
     except (ZoneInfoNotFoundError, ValueError):
         raise SettingsError(f"{name} must be an IANA time zone such as {default}, got {text!r}") from None
     return text
+
+
+def _retention_days_env(name: str, default: int) -> int:
+    """Days as milliseconds; ``forever`` (or -1) is Kafka's -1, never deleted."""
+    text = _env(name, str(default)).strip().lower()
+    if text in ("forever", "-1"):
+        return -1
+    try:
+        days = int(text)
+    except ValueError:
+        raise SettingsError(f"{name} must be a number of days or 'forever', got {text!r}") from None
+    if days < 1:
+        raise SettingsError(f"{name} must be at least 1 day (or 'forever'), got {days}")
+    return days * 86_400_000
+
+
+def _bool_env(name: str) -> bool:
+    text = _env(name, "0").strip().lower()
+    if text in ("1", "true", "yes", "on"):
+        return True
+    if text in ("0", "false", "no", "off"):
+        return False
+    raise SettingsError(f"{name} must be 1 or 0 (true/false), got {text!r}")
+
+
+def _share_env(name: str, default: float) -> float:
+    text = _env(name, str(default))
+    try:
+        value = float(text)
+    except ValueError:
+        raise SettingsError(f"{name} must be a share between 0 and 1 such as {default}, got {text!r}") from None
+    if not 0.0 <= value <= 1.0:
+        raise SettingsError(f"{name} must be a share between 0 and 1 such as {default}, got {text!r}")
+    return value
 
 
 def _int_env(name: str, default: int, minimum: int = 0) -> int:
@@ -109,6 +151,11 @@ class Settings:
     explain_token_file: str = field(default_factory=lambda: _env("CLEARANCE_EXPLAIN_TOKEN_FILE", ""))
     explain_workers: tuple[str, ...] = field(default_factory=lambda: tuple(
         url.strip() for url in _env("CLEARANCE_EXPLAIN_WORKERS", "").split(",") if url.strip()))
+    dlq_retention_ms: int = field(
+        default_factory=lambda: _retention_days_env("CLEARANCE_DLQ_RETENTION_DAYS", DEFAULT_DLQ_RETENTION_DAYS))
+    allow_withdrawals: bool = field(default_factory=lambda: _bool_env("CLEARANCE_ALLOW_WITHDRAWALS"))
+    withdrawal_threshold: float = field(
+        default_factory=lambda: _share_env("CLEARANCE_WITHDRAWAL_THRESHOLD", DEFAULT_WITHDRAWAL_THRESHOLD))
 
     def processing_date(self) -> date:
         """Today in :attr:`timezone`: the date counties without a fixed compute_at are evaluated at."""
@@ -157,3 +204,5 @@ RECORD_CHANGES = "court.record-changes"
 DETERMINATIONS = "clearance.determinations"
 CANDIDATES = "clearance.dismissal-candidates"
 DEAD_LETTERS = "court.record-changes.dlq"
+# The last policy set a worker accepted, per app id (compacted): how the next start knows what a new file withdraws.
+ACCEPTED_POLICIES = "clearance.accepted-policies"

@@ -31,6 +31,7 @@ from typing import Any
 from streams.kafka import jars
 from streams.kafka.broker_config import (
     Endpoint,
+    ListenerSecurity,
     advertised_bootstrap,
     broker_jvm_options,
     local_endpoint,
@@ -113,7 +114,7 @@ class LocalBroker:
 
     ``die_with_parent`` (Linux) ties the JVM's life to the starting process: the test fixture uses it so a
     killed test run cannot leave a broker behind; the CLI leaves it off because its broker must outlive the
-    command.
+    command. ``security`` adds TLS and SASL_SSL listeners (on the same loopback host) for the clients' tests.
     """
 
     def __init__(
@@ -123,6 +124,7 @@ class LocalBroker:
         *,
         home: Path = jars.DEFAULT_HOME,
         die_with_parent: bool = False,
+        security: ListenerSecurity | None = None,
     ) -> None:
         endpoint = local_endpoint(bootstrap)
         if endpoint is None:
@@ -133,6 +135,7 @@ class LocalBroker:
         self.bootstrap = str(endpoint)
         self.home = home
         self.die_with_parent = die_with_parent
+        self.security = security
         self.root = Path(data_dir).resolve() / "kafka"
         self.data = self.root / "data"
         self.logs = self.root / "logs"
@@ -188,6 +191,13 @@ class LocalBroker:
     def is_running(self) -> bool:
         return self._running_pid() is not None
 
+    def listener_bootstrap(self, protocol: str) -> str:
+        """``host:port`` of the extra ``SSL`` or ``SASL_SSL`` listener (KafkaSetupError when there is none)."""
+        ports = dict(self.security.listeners()) if self.security is not None else {}
+        if protocol not in ports:
+            raise KafkaSetupError(f"this broker has no {protocol} listener")
+        return f"{self.endpoint.listener_host}:{ports[protocol]}"
+
     def running_bootstrap(self) -> str:
         """The bootstrap the last start rendered (what a running broker actually serves)."""
         try:
@@ -235,7 +245,9 @@ class LocalBroker:
             folder.mkdir(parents=True, exist_ok=True)
         template = (self.home / "server.properties.template").read_text()
         controller_port = _free_port_near(host, port)
-        self.properties.write_text(render_properties(template, self.endpoint, controller_port, self.data))
+        self.properties.write_text(
+            render_properties(template, self.endpoint, controller_port, self.data, self.security)
+        )
         self._format_once(java)
         self._launch(java)
         try:
@@ -275,6 +287,8 @@ class LocalBroker:
         if (self.data / "meta.properties").exists():
             return
         args = ["format", "-g", "-t", self._cluster_id(), "-c", str(self.properties)]
+        if self.security is not None:
+            args += self.security.format_arguments()
         command = jars.java_argv("kafka.tools.StorageTool", args, home=self.home, java=java)
         done = subprocess.run(command, capture_output=True, text=True, timeout=FORMAT_TIMEOUT_S, check=False)
         if done.returncode != 0:

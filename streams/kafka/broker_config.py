@@ -11,7 +11,7 @@ import ipaddress
 import shlex
 import uuid
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from string import Template
 
@@ -89,13 +89,67 @@ def local_endpoint(bootstrap: str) -> Endpoint | None:
     return endpoint if endpoint.is_loopback else None
 
 
-def render_properties(template: str, endpoint: Endpoint, controller_port: int, log_dirs: Path) -> str:
+SCRAM_MECHANISM = "SCRAM-SHA-512"
+
+
+@dataclass(frozen=True, slots=True)
+class ListenerSecurity:
+    """Extra listeners of the local broker: TLS (``ssl_port``) and SASL_SSL with SCRAM-SHA-512 (``sasl_ssl_port``),
+    both serving the certificate in a PKCS12 ``keystore``. The project's own clients are tested against them;
+    the PLAINTEXT listener stays (inter-broker traffic, the readiness probe). ``scram_users`` (name → password)
+    are written into the metadata when the storage is formatted, so they exist before the first client connects."""
+
+    keystore: Path
+    keystore_password: str
+    ssl_port: int | None = None
+    sasl_ssl_port: int | None = None
+    scram_users: Mapping[str, str] = field(default_factory=dict)
+
+    def listeners(self) -> list[tuple[str, int]]:
+        """(listener name = security protocol, port) of each extra listener."""
+        named = (("SSL", self.ssl_port), ("SASL_SSL", self.sasl_ssl_port))
+        return [(name, port) for name, port in named if port is not None]
+
+    def properties(self) -> str:
+        lines = [
+            "# TLS and SASL_SSL listeners (tests of the clients' security settings)",
+            "ssl.keystore.type=PKCS12",
+            f"ssl.keystore.location={self.keystore}",
+            f"ssl.keystore.password={self.keystore_password}",
+            f"ssl.key.password={self.keystore_password}",
+            "ssl.client.auth=none",
+        ]
+        if self.sasl_ssl_port is not None:
+            lines += [
+                f"sasl.enabled.mechanisms={SCRAM_MECHANISM}",
+                f"listener.name.sasl_ssl.sasl.enabled.mechanisms={SCRAM_MECHANISM}",
+                f"listener.name.sasl_ssl.{SCRAM_MECHANISM.lower()}.sasl.jaas.config="
+                "org.apache.kafka.common.security.scram.ScramLoginModule required;",
+            ]
+        return "\n".join(lines)
+
+    def format_arguments(self) -> list[str]:
+        """``kafka-storage format --add-scram`` arguments creating the SCRAM users."""
+        args: list[str] = []
+        for name, password in sorted(self.scram_users.items()):
+            args += ["--add-scram", f"{SCRAM_MECHANISM}=[name={name},password={password}]"]
+        return args
+
+
+def render_properties(
+    template: str, endpoint: Endpoint, controller_port: int, log_dirs: Path, security: ListenerSecurity | None = None
+) -> str:
     """Fill ``server.properties.template``; a placeholder the template needs but we do not supply is a bug."""
+    extra = security.listeners() if security is not None else []
     return Template(template).substitute(
         host=endpoint.listener_host,
         broker_port=endpoint.port,
         controller_port=controller_port,
         log_dirs=str(log_dirs),
+        extra_listeners="".join(f",{name}://{endpoint.listener_host}:{port}" for name, port in extra),
+        extra_advertised="".join(f",{name}://{endpoint.listener_host}:{port}" for name, port in extra),
+        extra_protocols="".join(f",{name}:{name}" for name, _port in extra),
+        security=security.properties() if security is not None else "",
     )
 
 
@@ -149,7 +203,9 @@ def broker_jvm_options(env: Mapping[str, str], logs_dir: Path, log4j_config: Pat
 __all__ = [
     "DEFAULT_HEAP_OPTS",
     "DEFAULT_PORT",
+    "SCRAM_MECHANISM",
     "Endpoint",
+    "ListenerSecurity",
     "advertised_bootstrap",
     "broker_jvm_options",
     "local_endpoint",

@@ -12,6 +12,7 @@ import pytest
 from streams.kafka.broker_config import (
     DEFAULT_HEAP_OPTS,
     Endpoint,
+    ListenerSecurity,
     advertised_bootstrap,
     broker_jvm_options,
     local_endpoint,
@@ -70,7 +71,35 @@ def test_localhost_binds_to_the_ipv4_loopback() -> None:
 
 
 def test_template_placeholders_are_exactly_the_rendered_ones() -> None:
-    assert set(Template(TEMPLATE).get_identifiers()) == {"host", "broker_port", "controller_port", "log_dirs"}
+    assert set(Template(TEMPLATE).get_identifiers()) == {
+        "host", "broker_port", "controller_port", "log_dirs",
+        "extra_listeners", "extra_advertised", "extra_protocols", "security",
+    }
+
+
+def test_the_broker_never_auto_creates_topics(tmp_path: Path) -> None:
+    """An auto-created output is delete-policy, 7-day, 1-partition: answers would silently expire (issue 10, #6)."""
+    props = read_properties(render_properties(TEMPLATE, Endpoint("127.0.0.1", 19092), 19093, tmp_path))
+    assert props["auto.create.topics.enable"] == "false"
+
+
+def test_security_adds_tls_and_sasl_ssl_listeners_on_loopback(tmp_path: Path) -> None:
+    security = ListenerSecurity(tmp_path / "broker.p12", "pw", ssl_port=19094, sasl_ssl_port=19095,
+                                scram_users={"alice": "alice-secret"})
+    rendered = render_properties(TEMPLATE, Endpoint("127.0.0.1", 19092), 19093, tmp_path, security)
+    props = read_properties(rendered)
+    assert props["listeners"] == ("PLAINTEXT://127.0.0.1:19092,CONTROLLER://127.0.0.1:19093,"
+                                  "SSL://127.0.0.1:19094,SASL_SSL://127.0.0.1:19095")
+    assert props["advertised.listeners"] == "PLAINTEXT://127.0.0.1:19092,SSL://127.0.0.1:19094,SASL_SSL://127.0.0.1:19095"
+    assert advertised_bootstrap(props) == "127.0.0.1:19092"  # what the readiness probe and `status` use
+    assert props["listener.security.protocol.map"].split(",") == [
+        "CONTROLLER:PLAINTEXT", "PLAINTEXT:PLAINTEXT", "SSL:SSL", "SASL_SSL:SASL_SSL"]
+    assert props["inter.broker.listener.name"] == "PLAINTEXT"
+    assert props["ssl.keystore.location"] == str(tmp_path / "broker.p12")
+    assert props["sasl.enabled.mechanisms"] == "SCRAM-SHA-512"
+    assert "ScramLoginModule required;" in props["listener.name.sasl_ssl.scram-sha-512.sasl.jaas.config"]
+    assert security.format_arguments() == ["--add-scram", "SCRAM-SHA-512=[name=alice,password=alice-secret]"]
+    assert "$" not in rendered
 
 
 def test_rendered_properties_are_a_loopback_single_node_kraft_broker(tmp_path: Path) -> None:
@@ -82,6 +111,7 @@ def test_rendered_properties_are_a_loopback_single_node_kraft_broker(tmp_path: P
     assert props["advertised.listeners"] == "PLAINTEXT://127.0.0.1:19092"
     assert props["log.dirs"] == str(tmp_path / "data")
     assert "$" not in rendered
+    assert "ssl." not in rendered and "sasl." not in rendered  # no security listener unless asked for
     # Everything a single node needs at replication 1, including Faust's exactly-once transaction state.
     for key in (
         "default.replication.factor",
