@@ -131,9 +131,14 @@ def create_app(settings: Settings, policies: Policies, metrics: Metrics | None =
 
 
 def app_from_environment() -> faust.App:
-    """The app ``faust -A streams.worker.app`` runs: settings and policies from the environment."""
+    """The app ``faust -A streams.worker.app`` runs: settings and policies from the environment, checked like
+    ``clearance worker`` checks them (topics, input partitions = CLEARANCE_PARTITIONS, the policy change)."""
+    from streams.worker.preflight import preflight_or_exit
+
     settings = Settings()
-    return create_app(settings, load_policies(settings.policies_path))
+    policies = load_policies(settings.policies_path)
+    preflight_or_exit(settings, policies, input_partitions=settings.partitions)
+    return create_app(settings, policies)
 
 
 _built: dict[str, faust.App] = {}

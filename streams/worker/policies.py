@@ -154,3 +154,98 @@ def load_policies(path: str | Path) -> Policies:
     except json.JSONDecodeError as exc:
         raise OptionsError(f"policies file {path} is not valid JSON: {exc}") from exc
     return parse_policies(doc)
+
+
+# -- safe policy changes --
+
+
+ACCEPTED_SCHEMA = "accepted-policies.v1"
+
+
+@dataclass(frozen=True, slots=True)
+class AcceptedPolicies:
+    """What a worker remembers of the last policy set it accepted: the set's fingerprint and each county's policy
+    version (no people's data). Kept in the compacted accepted-policies topic, keyed by app id, so every replica and
+    every restart (a new pod, a lost state volume) compares a new file with the same previous set."""
+
+    fingerprint: str
+    counties: Mapping[str, str]
+
+    @classmethod
+    def of(cls, policies: Policies) -> AcceptedPolicies:
+        return cls(policies.fingerprint, {county: p.version for county, p in sorted(policies.by_county.items())})
+
+    def to_json(self, accepted_at: str, withdrawals_allowed: bool) -> bytes:
+        return json.dumps({"schema": ACCEPTED_SCHEMA, "fingerprint": self.fingerprint, "counties": dict(self.counties),
+                           "accepted_at": accepted_at, "withdrawals_allowed": withdrawals_allowed},
+                          sort_keys=True).encode()
+
+    @classmethod
+    def from_json(cls, raw: bytes) -> AcceptedPolicies | None:
+        """The record, or None when it is not one this version understands (then only removed counties that hold
+        candidates are known)."""
+        try:
+            doc = json.loads(raw)
+        except (ValueError, UnicodeDecodeError):
+            return None
+        if not isinstance(doc, Mapping) or doc.get("schema") != ACCEPTED_SCHEMA:
+            return None
+        counties, fingerprint = doc.get("counties"), doc.get("fingerprint")
+        if not isinstance(counties, Mapping) or not isinstance(fingerprint, str):
+            return None
+        return cls(fingerprint, {str(c): str(v) for c, v in counties.items()})
+
+
+@dataclass(frozen=True, slots=True)
+class PolicyChange:
+    """What starting with a new policy set does to the current candidates (county → count, no people's data).
+
+    ``removed``: counties the previous set (or the current candidates) had and the new one lacks: every candidate
+    there is withdrawn. ``changed``: counties whose policy version differs: their candidates *may* be withdrawn —
+    which ones is known only once every person is re-classified, so all of them count as at risk."""
+
+    removed: Mapping[str, int]
+    changed: Mapping[str, int]
+    candidates: int
+
+    @property
+    def at_risk(self) -> int:
+        return sum(self.removed.values()) + sum(self.changed.values())
+
+    def needs_permission(self, threshold: float) -> bool:
+        """A county removed, or more than ``threshold`` (a share) of the current candidates at risk."""
+        return bool(self.removed) or (self.candidates > 0 and self.at_risk > threshold * self.candidates)
+
+    def describe(self, limit: int = 8) -> str:
+        """One line: the counts per county (the largest first, at most ``limit`` of each kind)."""
+        parts = [f"{county!r} removed: {n} withdrawn" for county, n in _largest(self.removed, limit)]
+        parts += [f"{county!r} changed: up to {n} withdrawn" for county, n in _largest(self.changed, limit)]
+        hidden = max(0, len(self.removed) - limit) + max(0, len(self.changed) - limit)
+        if hidden:
+            parts.append(f"{hidden} more counties")
+        return (f"up to {self.at_risk} of {self.candidates} current candidates at risk"
+                + (f" ({'; '.join(parts)})" if parts else ""))
+
+
+def _largest(counts: Mapping[str, int], limit: int) -> list[tuple[str, int]]:
+    return sorted(counts.items(), key=lambda item: (-item[1], item[0]))[:limit]
+
+
+def assess_change(
+    previous: AcceptedPolicies | None, new: Policies, candidates_by_county: Mapping[str, int]
+) -> PolicyChange:
+    """Compare the new set with the previous accepted one and the current candidates per county (pure).
+
+    Without a record (the first start, or a worker upgraded from a version that kept none) the counties holding
+    current candidates stand in for the previous set: removing one of them is still caught, a changed county is not
+    (its previous version is unknown)."""
+    before = set(previous.counties) if previous is not None else set()
+    before |= {county for county, n in candidates_by_county.items() if n > 0}
+    removed = {county: candidates_by_county.get(county, 0) for county in sorted(before - set(new.by_county))}
+    changed = {}
+    if previous is not None:
+        for county, version in sorted(previous.counties.items()):
+            policy = new.get(county)
+            if policy is not None and policy.version != version:
+                changed[county] = candidates_by_county.get(county, 0)
+    return PolicyChange(removed, changed, sum(candidates_by_county.values()))

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from streams.errors import OptionsError
-from streams.worker.policies import load_policies, parse_policies
+from streams.worker.policies import AcceptedPolicies, PolicyChange, assess_change, load_policies, parse_policies
 
 STATEWIDE = Path(__file__).resolve().parents[2] / "deploy" / "policies" / "statewide.json"
 
@@ -67,3 +67,59 @@ def test_missing_or_malformed_files_are_options_errors(tmp_path: Path) -> None:
     bad.write_text("{")
     with pytest.raises(OptionsError, match="not valid JSON"):
         load_policies(bad)
+
+
+# -- safe policy changes (issue 10, failure 7) --
+
+LA = {"flow": "los_angeles", "compute_at": "2019-11-11"}
+KERN = {"flow": "configurable", "eligibility_options": {}}
+BOTH = parse_policies({"counties": {"LOS ANGELES": LA, "KERN": KERN}})
+
+
+def test_an_emptied_file_removes_every_county_and_needs_permission() -> None:
+    change = assess_change(AcceptedPolicies.of(BOTH), parse_policies({"counties": {}}),
+                           {"LOS ANGELES": 30, "KERN": 10})
+    assert change.removed == {"KERN": 10, "LOS ANGELES": 30} and change.changed == {}
+    assert change.at_risk == 40 and change.needs_permission(1.0)  # a removed county always needs it
+    assert change.describe() == ("up to 40 of 40 current candidates at risk ('LOS ANGELES' removed: 30 withdrawn; "
+                                 "'KERN' removed: 10 withdrawn)")
+
+
+def test_without_a_record_the_counties_holding_candidates_stand_in_for_the_previous_set() -> None:
+    change = assess_change(None, parse_policies({"counties": {}}), {"LOS ANGELES": 3, "KERN": 0})
+    assert change.removed == {"LOS ANGELES": 3} and change.needs_permission(0.5)
+    first_start = assess_change(None, parse_policies({"counties": {}}), {})
+    assert not first_start.removed and not first_start.needs_permission(0.0)  # nothing to withdraw
+
+
+def test_a_removed_county_without_candidates_still_needs_permission() -> None:
+    change = assess_change(AcceptedPolicies.of(BOTH), parse_policies({"counties": {"LOS ANGELES": LA}}),
+                           {"LOS ANGELES": 5})
+    assert change.removed == {"KERN": 0} and change.needs_permission(0.9)
+
+
+def test_a_changed_county_puts_its_candidates_at_risk_against_the_threshold() -> None:
+    la_39 = parse_policies({"counties": {"LOS ANGELES": {**LA, "individual_age": 39}, "KERN": KERN}})
+    change = assess_change(AcceptedPolicies.of(BOTH), la_39, {"LOS ANGELES": 5, "KERN": 95})
+    assert change.removed == {} and change.changed == {"LOS ANGELES": 5}
+    assert not change.needs_permission(0.1)  # 5 of 100 at risk: under 10 %
+    assert change.needs_permission(0.04)
+    unchanged = assess_change(AcceptedPolicies.of(BOTH), BOTH, {"LOS ANGELES": 5, "KERN": 95})
+    assert unchanged.at_risk == 0 and not unchanged.needs_permission(0.0)
+    added = parse_policies({"counties": {"LOS ANGELES": LA, "KERN": KERN, "ALAMEDA": KERN}})
+    assert not assess_change(AcceptedPolicies.of(BOTH), added, {"LOS ANGELES": 5}).needs_permission(0.0)
+
+
+def test_the_accepted_record_round_trips_and_rejects_what_it_does_not_know() -> None:
+    record = AcceptedPolicies.of(BOTH)
+    raw = record.to_json("2026-01-01T00:00:00+00:00", withdrawals_allowed=False)
+    assert AcceptedPolicies.from_json(raw) == record
+    assert set(json.loads(raw)) == {"schema", "fingerprint", "counties", "accepted_at", "withdrawals_allowed"}
+    for bad in (b"{", b"[]", b'{"schema": "other"}', b'{"schema": "accepted-policies.v1", "counties": 1}'):
+        assert AcceptedPolicies.from_json(bad) is None
+
+
+def test_the_description_is_bounded_and_names_counties_only() -> None:
+    many = {f"COUNTY {i:02d}": i for i in range(20)}
+    text = PolicyChange(many, {}, 500).describe(limit=3)
+    assert text.count("removed") == 3 and "17 more counties" in text
