@@ -129,17 +129,28 @@ class _QuietConnectionNoise(logging.Filter):
     broker cannot be reached (:func:`broker_command`)."""
 
     def filter(self, record: logging.LogRecord) -> bool:
-        return not (_quiet.get() and record.getMessage().startswith(_CONNECTION_NOISE))
+        if not (_quiet.get() and record.getMessage().startswith(_CONNECTION_NOISE)):
+            return True
+        reasons = _reasons.get()
+        if reasons is not None and isinstance(record.args, tuple) and len(record.args) == 3:
+            err = record.args[2]  # 'Unable connect to "%s:%s": %s': a refused TLS handshake or SASL login says why
+            reasons.append(f"{type(err).__name__}: {err}" if isinstance(err, BaseException) else str(err))
+        return False
 
 
 _quiet: contextvars.ContextVar[bool] = contextvars.ContextVar("clearance_kafka_quiet", default=False)
+_reasons: contextvars.ContextVar[list[str] | None] = contextvars.ContextVar("clearance_kafka_reasons", default=None)
 
 
 def broker_unreachable(command: str, bootstrap: str) -> str:
-    """The one line a command prints when no broker answers."""
+    """The one line a command prints when no broker answers (with the last reason a connection gave, such as a
+    certificate that is not trusted or credentials the broker refused: never a password)."""
+    reasons = _reasons.get() or []
+    why = f" (last error: {reasons[-1][:300]})" if reasons else ""
     return (
-        f"clearance {command}: no Kafka broker answers at {bootstrap}; start the local one with "
-        "`clearance broker start`, or point CLEARANCE_KAFKA_BOOTSTRAP at your cluster"
+        f"clearance {command}: no Kafka broker answers at {bootstrap}{why}; start the local one with "
+        "`clearance broker start`, or point CLEARANCE_KAFKA_BOOTSTRAP (and CLEARANCE_KAFKA_SECURITY_PROTOCOL, "
+        "_SSL_CAFILE, _SASL_*) at your cluster"
     )
 
 
@@ -155,6 +166,7 @@ def broker_command(command: str) -> Callable[[Callable[..., int]], Callable[...,
                 if not any(isinstance(f, _QuietConnectionNoise) for f in log.filters):
                     log.addFilter(_QuietConnectionNoise())
             token = _quiet.set(True)
+            reasons_token = _reasons.set([])
             try:
                 return run_cli(*args, **kwargs)
             except (KafkaConnectionError, ConnectionError, TimeoutError):
@@ -162,6 +174,7 @@ def broker_command(command: str) -> Callable[[Callable[..., int]], Callable[...,
             except KafkaError as exc:
                 print(f"clearance {command}: Kafka at {Settings().bootstrap} failed: {exc}", file=sys.stderr)
             finally:
+                _reasons.reset(reasons_token)
                 _quiet.reset(token)
             return 1
 

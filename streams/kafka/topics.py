@@ -34,7 +34,7 @@ from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 from aiokafka.admin.config_resource import ConfigResource, ConfigResourceType
 from aiokafka.errors import KafkaConnectionError, KafkaError, for_code
 
-from streams.kafka.clients import broker_command, started_admin
+from streams.kafka.clients import broker_command, broker_unreachable, started_admin
 from streams.kafka.errors import KafkaSetupError
 from streams.settings import (
     ACCEPTED_POLICIES,
@@ -401,10 +401,7 @@ def run_cli(args: argparse.Namespace) -> int:
     except KafkaSetupError as exc:
         print(f"error: {exc}", file=sys.stderr)
     except KafkaConnectionError:
-        print(
-            f"error: no Kafka broker answers at {settings.bootstrap} (local one: `clearance broker start`)",
-            file=sys.stderr,
-        )
+        print(broker_unreachable("topics", settings.bootstrap), file=sys.stderr)
     except KafkaError as exc:
         print(f"error: Kafka at {settings.bootstrap} failed: {exc}", file=sys.stderr)
     return 1
