@@ -10,6 +10,7 @@ import json
 import os
 import subprocess
 import sys
+import time
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -19,6 +20,7 @@ from factories import LA, conviction
 from fixtures_worker import ROOT, STATEWIDE, WorkerProcess, exported, read_all, send
 
 from streams.kafka.clients import started_admin
+from streams.kafka.topics import check_topics
 from streams.settings import ACCEPTED_POLICIES, CANDIDATES, DEAD_LETTERS, DETERMINATIONS, RECORD_CHANGES, Settings
 
 pytestmark = pytest.mark.kafka
@@ -81,12 +83,11 @@ def test_a_candidates_topic_as_older_versions_made_it_stops_the_worker(worker_fa
             await admin.alter_configs([ConfigResource(ConfigResourceType.TOPIC, name, {"cleanup.policy": "delete"})])
 
     asyncio.run(as_before())
-    deadline = 0
-    while True:  # the broker applies the config once it has read it back
-        done = run_to_exit(worker)
-        if done.returncode != 0 or deadline >= 20:
+    for _ in range(300):  # the broker applies an altered config once it has read it back from the metadata log
+        if asyncio.run(check_topics(kafka_settings)):
             break
-        deadline += 1
+        time.sleep(0.1)
+    done = run_to_exit(worker)
     assert done.returncode == 2
     line = _one_line(done.stderr)
     assert f"topic {name} is misconfigured: cleanup.policy=delete (needs compact)" in line
