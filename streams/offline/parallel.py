@@ -175,7 +175,8 @@ def _collect(
     """Every child's message, in part order; stops early when a part cannot be used."""
     messages: dict[Connection, tuple[Any, ...]] = {}
     pending = [receiver for _, receiver in children]
-    while pending:
+    unusable = False
+    while pending and not unusable:
         for ready in wait(pending, timeout=None if bar is None else bar.interval):
             assert isinstance(ready, Connection)
             pending.remove(ready)
@@ -183,8 +184,7 @@ def _collect(
                 messages[ready] = ready.recv()
             except EOFError:  # the child ended without an answer (killed, out of memory)
                 messages[ready] = ("stopped",)
-            if messages[ready][0] != "done":
-                pending = []
+            unusable = unusable or messages[ready][0] != "done"
         if bar is not None and positions is not None:
             bar.update(sum(position.value - start for position, (start, _) in zip(positions, parts, strict=True)))
     return [messages.get(receiver, ("cancelled",)) for _, receiver in children]  # stopped early: not needed

@@ -1,9 +1,10 @@
 """Where a DOJ file may be cut so that its parts can be classified at the same time (``classify --jobs``).
 
-A cut is a byte offset at the start of a record whose SUBJECT_ID differs from the previous record's, at or
-after an even share of the file: DOJ extracts list a person's rows together, so each part then holds whole
-people. Finding one costs a count of the quotes before the target offset (a line start is outside every quoted
-field when the count is even) and a read of the few records after it; the rest of the file is not parsed here.
+A cut is a byte offset at the start of a record whose SUBJECT_ID differs from the previous record's: the first
+such offset at or after an even share of the file. DOJ extracts list a person's rows together, so each part then
+holds whole people. Finding one costs a count of the quotes before the share's offset (a line start is outside
+every quoted field when the count is even) and a read of the records around it; the rest of the file is not
+parsed here.
 
 Nothing here has to be right for the outputs to be: the parts are classified only if every part reads without
 error and no SUBJECT_ID is in two parts (:mod:`streams.offline.parallel` checks both and otherwise classifies
@@ -80,8 +81,32 @@ class _Records:
         return start, b"".join(parts)
 
 
+def _record_before(handle: BinaryIO, target: int, quotes: int) -> tuple[int, int] | None:
+    """The start of the last record that begins before ``target`` (blank lines passed over) and the quote count
+    before it; ``None`` when it is the file's first line (the header) or not within :data:`BLOCK` bytes."""
+    low = max(0, target - BLOCK)
+    handle.seek(low)
+    window = handle.read(target - low)
+    index = len(window) - 1  # the line holding the byte before the target
+    while index >= 0:
+        newline = window.rfind(b"\n", 0, index)
+        if newline < 0:
+            return None
+        start = newline + 1
+        before = quotes - window.count(b'"', start)
+        if not before & 1:  # a line start outside quoted fields: a record or a blank line
+            handle.seek(low + start)
+            if handle.readline() not in BLANK:
+                return low + start, before
+        index = newline
+    return None
+
+
 def _cut_after(handle: BinaryIO, position: int, quotes: int) -> int | None:
-    """The first change of person after offset ``position`` (``quotes``: the quote count before it)."""
+    """The first change of person at or after offset ``position`` (``quotes``: the quote count before it)."""
+    found = _record_before(handle, position, quotes)
+    if found is not None:  # from the record the target falls in, so that a change right at it is found
+        position, quotes = found
     handle.seek(position)
     if position > 0:
         handle.seek(position - 1)
@@ -120,7 +145,7 @@ def find_cuts(path: str, size: int, parts: int) -> list[int]:
     counted = 0  # quotes are counted in [0, counted)
     with open(path, "rb") as handle:
         for share in range(1, parts):
-            target = max(size * share // parts, cuts[-1] if cuts else 1)
+            target = max(size * share // parts, cuts[-1] + 1 if cuts else 1)
             if target >= size:
                 break
             quotes += _quotes_between(handle, counted, target)
