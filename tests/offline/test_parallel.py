@@ -307,15 +307,19 @@ def test_cuts_are_at_changes_of_person(tmp_path: Path, people: list[tuple[str, i
     source = tmp_path / "cut.csv"
     source.write_bytes(text)
     cuts = find_cuts(str(source), len(text), parts)
-    # the first change of person at or after each share's offset (or after the cut before, if that is later)
+    # the first change of person at or after each share's offset (or after the cut before, if that is later),
+    # before the next share's offset; none while the offset is in the header
     changes = [offset for (_, before), (offset, subject) in pairwise(records) if subject != before]
     expected: list[int] = []
+    size = len(text)
     for share in range(1, parts):
-        target = max(len(text) * share // parts, expected[-1] + 1 if expected else 1)
-        later = [offset for offset in changes if offset >= target]
-        if target >= len(text) or not later:
+        target = max(size * share // parts, expected[-1] + 1 if expected else 1)
+        if target >= size:
             break
-        expected.append(later[0])
+        limit = max(size * (share + 1) // parts, target + 1)
+        later = [offset for offset in changes if target <= offset < limit]
+        if later and target > records[0][0]:
+            expected.append(later[0])
     assert cuts == expected
     edges = spans(len(text), cuts)
     assert [start for start, _ in edges] == [0, *cuts] and [end for _, end in edges] == [*cuts, len(text)]
