@@ -30,10 +30,10 @@ LEADING = C.SUBJECT_ID + 1  # the fields up to SUBJECT_ID
 def _fields(record: bytes) -> list[str] | None:
     """The fields of one record's bytes, ``None`` unless it reads as exactly one record of 95 fields."""
     if b'"' not in record and b"\r" not in record.removesuffix(b"\r\n"):
-        values = record.removesuffix(b"\n").removesuffix(b"\r").split(b",")
-        if len(values) != C.NUM_COLUMNS:
+        plain = record.removesuffix(b"\n").removesuffix(b"\r").split(b",")
+        if len(plain) != C.NUM_COLUMNS:
             return None
-        return [value.decode(ENCODING, ENCODING_ERRORS) for value in values[:LEADING]]
+        return [value.decode(ENCODING, ENCODING_ERRORS) for value in plain]
     text = record.decode(ENCODING, ENCODING_ERRORS).replace("\r\n", "\n").removesuffix("\n")
     try:
         values = parse_row_text(text)
