@@ -205,24 +205,24 @@ def classify_parts(
     positions = None if bar is None else [context.Value("q", start, lock=False) for start, _ in parts]
     children: list[tuple[multiprocessing.process.BaseProcess, Connection]] = []
     try:
-        for number, span in enumerate(parts):
-            receiver, sender = context.Pipe(duplex=False)
-            process = context.Process(
-                target=_part, name=f"clearance-classify-part-{number + 1}", daemon=True,
-                args=(path, span, settings, part_targets(targets, number), possible_other_of,
-                      None if positions is None else positions[number], sender),
-            )
-            process.start()
-            sender.close()
-            children.append((process, receiver))
-        messages = _collect(children, positions, parts, bar)
-    finally:
-        for child, receiver in children:
-            if child.is_alive():
-                child.terminate()
-            child.join()
-            receiver.close()
-    try:
+        try:
+            for number, span in enumerate(parts):
+                receiver, sender = context.Pipe(duplex=False)
+                process = context.Process(
+                    target=_part, name=f"clearance-classify-part-{number + 1}", daemon=True,
+                    args=(path, span, settings, part_targets(targets, number), possible_other_of,
+                          None if positions is None else positions[number], sender),
+                )
+                process.start()
+                sender.close()
+                children.append((process, receiver))
+            messages = _collect(children, positions, parts, bar)
+        finally:  # also on Ctrl-C (the children ignore it): no process outlives the run
+            for child, receiver in children:
+                if child.is_alive():
+                    child.terminate()
+                child.join()
+                receiver.close()
         result = _merge(path, parts, messages, children)
         if isinstance(result, PartsResult):
             for number in range(1, len(parts)):

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import multiprocessing
 import os
 import re
 from collections.abc import Iterator
@@ -254,6 +255,27 @@ def test_a_part_whose_process_dies_is_classified_again_in_one_process(
     assert outcomes == [FAILED]
     assert "part 2 of 2 of doj.csv stopped (exit status 9); classifying the file in one process" in (
         capsys.readouterr().err)
+
+
+def test_an_interrupted_run_leaves_no_part_and_no_process(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Ctrl-C while the parent waits (here: once every part is written): the children are stopped, the staged
+    and the parts' files removed, and the interrupt goes on."""
+    real = parallel._collect
+
+    def interrupted(*args: Any) -> Any:
+        real(*args)
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(parallel, "_collect", interrupted)
+    source = tmp_path / "doj.csv"
+    write_doj(str(source), 200, seed=6, counties=["SACRAMENTO"])
+    settings_ = ClassifySettings("SACRAMENTO", make_flow("sacramento", "SACRAMENTO"), datetime(2020, 7, 1))
+    out = tmp_path / "out"
+    out.mkdir()
+    with pytest.raises(KeyboardInterrupt):
+        classify_file(str(source), result_paths(str(out), 1, 1), settings_, jobs=Jobs(2, min_bytes=1))
+    assert os.listdir(out) == []
+    assert multiprocessing.active_children() == []
 
 
 def test_the_progress_bar_counts_every_part(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
