@@ -30,6 +30,16 @@ def _version(_: argparse.Namespace) -> int:
     return 0
 
 
+def _positive_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        value = 0
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be a whole number of at least 1, got {text!r}")
+    return value
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="clearance", description=__doc__.splitlines()[0])
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
@@ -53,6 +63,11 @@ def build_parser() -> argparse.ArgumentParser:
                    help=f"Los Angeles flow: years (default {la['years_conviction_free']})")
     p.add_argument("--file-name-suffix", default="", help="appended to output file names as _SUFFIX")
     p.add_argument("--no-progress", action="store_true", help="no progress bar on stderr")
+    p.add_argument("--jobs", type=_positive_int, metavar="N",
+                   help="processes that classify a large file in parts, same outputs (default: the usable CPUs, "
+                        "at most 2; 1: one process)")
+    p.add_argument("--jobs-min-bytes", type=_positive_int, metavar="BYTES",
+                   help="files smaller than this are classified in one process (default 8 MiB)")
     p.add_argument("--report", action="store_true",
                    help="also write Summary_Report.html and Summary_Report.pdf (the PDF needs Chromium)")
     p.add_argument("--overwrite", action="store_true",

@@ -29,13 +29,14 @@ algorithm that is slow but exact. Nothing is kept between rows, so memory does n
 from __future__ import annotations
 
 import csv
+import io
 import os
 import sys
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from itertools import chain, compress, repeat
 from operator import contains
-from typing import TextIO
+from typing import Any, TextIO
 
 from streams.doj.columns import NUM_COLUMNS
 from streams.doj.record import Record, derive
@@ -254,16 +255,65 @@ def iter_row_chunks(
 
 
 def iter_rows_and_texts(
-    path: str, progress: ProgressCallback | None = None, stats: ReadStats | None = None
+    path: str,
+    progress: ProgressCallback | None = None,
+    stats: ReadStats | None = None,
+    *,
+    span: tuple[int, int] | None = None,
 ) -> Iterator[tuple[list[list[str]], list[str] | None]]:
     """The chunks of :func:`iter_row_chunks`, each with the text of every row (no terminator, ``\\r\\n`` read
     as ``\\n``) when the chunk held exactly one physical line per row, else ``None``; lets a single pass copy
-    rows it need not encode again."""
-    with open_doj(path) as handle:
-        yield from _row_chunks_and_texts(handle, progress, NUM_COLUMNS, stats, texts=True)
+    rows it need not encode again.
+
+    ``span``: read only the bytes ``[start, end)``, which must begin and end at record boundaries (how a file is
+    classified in parts, :mod:`streams.offline.parallel`); the header is looked for only at offset 0, and line
+    numbers in errors count from ``start``. ``progress`` still reports offsets in the whole file.
+    """
+    handle = open_doj(path) if span is None else open_span(path, *span)
+    header = span is None or span[0] == 0
+    with handle:
+        yield from _row_chunks_and_texts(handle, progress, NUM_COLUMNS, stats, texts=True, header=header)
 
 
-def _chunks(handle: TextIO, stats: ReadStats | None = None) -> Iterator[tuple[list[str], str, bool]]:
+class _Span(io.RawIOBase):
+    """The bytes ``[start, end)`` of a file as a raw stream (``tell`` is the offset in the whole file)."""
+
+    def __init__(self, fd: int, start: int, end: int) -> None:
+        super().__init__()
+        self._fd, self._position, self._end = fd, start, end
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer: Any) -> int:
+        count = min(len(buffer), self._end - self._position)
+        if count <= 0:
+            return 0
+        data = os.pread(self._fd, count, self._position)
+        buffer[: len(data)] = data
+        self._position += len(data)
+        return len(data)
+
+    def tell(self) -> int:
+        return self._position
+
+    def close(self) -> None:
+        if not self.closed:
+            os.close(self._fd)
+        super().close()
+
+
+def open_span(path: str, start: int, end: int) -> TextIO:
+    """The bytes ``[start, end)`` of a DOJ file, opened for reading as :func:`open_doj` opens the whole file."""
+    open_doj(path).close()  # the same errors, with Go's messages
+    raw = _Span(os.open(path, os.O_RDONLY), start, end)
+    return io.TextIOWrapper(io.BufferedReader(raw, CHUNK_BYTES), encoding=ENCODING, errors=ENCODING_ERRORS,
+                            newline="\n")
+
+
+def _chunks(
+    handle: TextIO, stats: ReadStats | None = None, *, header: bool = True
+) -> Iterator[tuple[list[str], str, bool]]:
     """Lines after the header in chunks of about :data:`CHUNK_BYTES` (with their joined text), each chunk
     ending outside quoted fields.
 
@@ -271,7 +321,7 @@ def _chunks(handle: TextIO, stats: ReadStats | None = None) -> Iterator[tuple[li
     flag is false when a chunk had to stop growing at :data:`CHUNK_LIMIT` (a malformed quote, or one field
     of many megabytes); the caller then reads the rest of the file line by line.
     """
-    first = _skip_header(handle, stats)
+    first = _skip_header(handle, stats) if header else None
     pending = [first] if first is not None else []
     while True:
         lines = pending + handle.readlines(CHUNK_BYTES)
@@ -321,13 +371,14 @@ def _row_chunks_and_texts(
     stats: ReadStats | None,
     *,
     texts: bool,
+    header: bool = True,
 ) -> Iterator[tuple[list[list[str]], list[str] | None]]:
     """Chunks are parsed by the C csv module and checked as a whole: no ``\\r``, no field holding a quote
     (Python keeps a bare quote, Go rejects it), every row ``width`` wide. A chunk that fails any check is
     read again line by line with Go's rules, which yields its good rows and raises Go's error."""
     stats = ReadStats() if stats is None else stats
     try:
-        yield from _parsed_chunks(handle, progress, width, stats, texts=texts)
+        yield from _parsed_chunks(handle, progress, width, stats, texts=texts, header=header)
     except FieldCountError as exc:
         exc.header_lines = 1 if stats.header else 0
         raise
@@ -340,10 +391,11 @@ def _parsed_chunks(
     stats: ReadStats,
     *,
     texts: bool,
+    header: bool = True,
 ) -> Iterator[tuple[list[list[str]], list[str] | None]]:
     line_no = 0
     position = handle.buffer.tell if progress is not None else None
-    for lines, text, balanced in _chunks(handle, stats):
+    for lines, text, balanced in _chunks(handle, stats, header=header):
         if not balanced:
             stats.one_line_records = False
             for row in _line_rows(chain(lines, handle), line_no, width):

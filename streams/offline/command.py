@@ -13,9 +13,11 @@ from typing import Any
 
 from streams.offline import run as gogen_run
 from streams.offline.guide import closing_line
+from streams.offline.parallel import jobs_from_args
 from streams.offline.provenance import (
     RunRecord,
     earlier_run,
+    file_digests,
     input_entries,
     output_entries,
     refusal,
@@ -99,9 +101,11 @@ def _write_run_json(
     suffix = args.file_name_suffix or ""
     target = run_json_path(args.outputs, suffix)
     produced = [p for p in run_file_names(args.outputs, len(inputs), suffix) if p != target]
+    present = [path for path in produced if os.path.isfile(path)]
+    digests = file_digests([*inputs, *present], workers=jobs_from_args(args).count)
     document = run_document(
         arguments=_arguments(args),
-        inputs=input_entries(inputs, record.rows),
+        inputs=input_entries(inputs, record.rows, digests),
         county=args.county,
         flow=None if settings is None else settings.flow.name,
         options_given=_options_given(args),
@@ -111,7 +115,7 @@ def _write_run_json(
         finished_at=finished,
         status=status,
         record=record,
-        outputs=output_entries(produced),
+        outputs=output_entries(present, digests),
     )
     try:
         write_run_json(target, document)

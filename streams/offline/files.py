@@ -29,8 +29,11 @@ CONDENSED_HEADER = encode_record((*CONDENSED_COLUMNS, *ELIGIBILITY_COLUMNS)) + "
 
 
 @contextmanager
-def open_result_files(targets: Sequence[str]) -> Iterator[tuple[TextIO, TextIO, TextIO]]:
-    """All_Results, All_Results_Condensed and Prop64_Results opened for writing, headers written.
+def open_result_files(
+    targets: Sequence[str], *, headers: bool = True
+) -> Iterator[tuple[TextIO, TextIO, TextIO]]:
+    """All_Results, All_Results_Condensed and Prop64_Results opened for writing, headers written (unless
+    ``headers`` is false: the files of a later part of the input, appended to the first part's).
 
     Surrogate escapes round-trip bytes that are not UTF-8 exactly as they were read; newline="" keeps Go's "\n".
     """
@@ -40,9 +43,10 @@ def open_result_files(targets: Sequence[str]) -> Iterator[tuple[TextIO, TextIO, 
             stack.enter_context(open(name, "w", encoding="utf-8", errors="surrogateescape", newline=""))
             for name in (full, condensed, prop64)
         )
-        files[0].write(FULL_HEADER)
-        files[1].write(CONDENSED_HEADER)
-        files[2].write(FULL_HEADER)
+        if headers:
+            files[0].write(FULL_HEADER)
+            files[1].write(CONDENSED_HEADER)
+            files[2].write(FULL_HEADER)
         yield files  # type: ignore[misc]
 
 

@@ -57,6 +57,7 @@ from streams.offline.files import (
     write_summary,
 )
 from streams.offline.guide import empty_file_warning, find_county
+from streams.offline.parallel import NOT_CONSECUTIVE, Jobs, PartsResult, classify_parts, jobs_from_args, plan
 from streams.offline.progress import ProgressBar, wants_progress
 from streams.offline.provenance import RunRecord
 from streams.offline.quality import QualityLog, data_quality_path
@@ -227,11 +228,14 @@ def _collector_paused() -> Iterator[None]:
 
 
 def classify_file(
-    path: str, paths: ResultPaths, settings: ClassifySettings, *, show_progress: bool = False
+    path: str, paths: ResultPaths, settings: ClassifySettings, *, show_progress: bool = False,
+    jobs: Jobs | None = None,
 ) -> SummaryCounts:
     """Classify one DOJ file and write its three result files; returns its summary figures.
 
-    One pass when every person's rows are consecutive (:mod:`streams.offline.single_pass`), else two.
+    One pass when every person's rows are consecutive (:mod:`streams.offline.single_pass`), else two; with
+    ``jobs`` of more than one, a large file's single pass runs in parts on as many processes
+    (:mod:`streams.offline.parallel`), with the same bytes written.
     Raises :class:`DojParseError` for a malformed file (gogen's PARSING) and :class:`InputError` or
     ``OSError`` for anything else that stops it (OTHER); no result file is left behind then.
     """
@@ -239,28 +243,55 @@ def classify_file(
     targets = (paths.all_results, paths.condensed, paths.prop64)
     staged = [f"{target}.partial" for target in targets]
     bar = ProgressBar(os.path.basename(path), size) if show_progress else None
-    stats = ReadStats()
     log = QualityLog()
     counts: SummaryCounts | None = None
-    try:
-        with _collector_paused():
-            parts = single_pass(path, settings, staged, _possible_other, bar.update if bar else None, stats, log)
-    except NotConsecutive:
-        _remove(staged)
-    except BaseException:
-        _remove(staged)
-        raise
-    else:
-        for name, target in zip(staged, targets, strict=True):
-            os.replace(name, target)
-        if bar:
-            bar.finish()
-        counts = total(parts) + SummaryCounts(line_count=stats.rows)
+    consecutive = True
+    parts = plan(path, jobs) if jobs is not None else None
+    if parts is not None:
+        try:
+            outcome = classify_parts(path, parts, settings, staged, _possible_other, bar)
+        except BaseException:
+            _remove(staged)
+            raise
+        if isinstance(outcome, PartsResult):
+            counts, log = outcome.counts, outcome.log
+            _finish(staged, targets, bar)
+        else:  # a person in two parts: two passes; a part failed: one process says why, exactly
+            _remove(staged)
+            consecutive = outcome != NOT_CONSECUTIVE
+    if counts is None and consecutive:
+        counts = _one_pass(path, settings, staged, targets, bar, log)
     if counts is None:  # a person's rows are apart: the general path, with a fresh record of flagged rows
         log = QualityLog()
         counts = _two_passes(path, paths, settings, show_progress=show_progress, size=size, log=log)
     log.write(data_quality_path(paths.all_results))
     return counts + SummaryCounts(data_quality=dict(log.counts))
+
+
+def _one_pass(
+    path: str, settings: ClassifySettings, staged: Sequence[str], targets: Sequence[str], bar: ProgressBar | None,
+    log: QualityLog,
+) -> SummaryCounts | None:
+    """The single pass in this process; ``None`` when a person's rows are apart."""
+    stats = ReadStats()
+    try:
+        with _collector_paused():
+            parts = single_pass(path, settings, staged, _possible_other, bar.update if bar else None, stats, log)
+    except NotConsecutive:
+        _remove(staged)
+        return None
+    except BaseException:
+        _remove(staged)
+        raise
+    _finish(staged, targets, bar)
+    return total(parts) + SummaryCounts(line_count=stats.rows)
+
+
+def _finish(staged: Sequence[str], targets: Sequence[str], bar: ProgressBar | None) -> None:
+    for name, target in zip(staged, targets, strict=True):
+        os.replace(name, target)
+    if bar:
+        bar.finish()
 
 
 def _remove(names: Sequence[str]) -> None:
@@ -318,11 +349,13 @@ def run(
     clock: Callable[[], datetime] = lambda: datetime.now(UTC).replace(tzinfo=None),
     record: RunRecord | None = None,
     check_county: bool = False,
+    jobs: Jobs | None = None,
 ) -> int:
     """Process every input file; write the summary or the error file. Returns the exit status (0 or 1).
 
     ``record`` (optional) is filled in for ``run.json``, the report and the closing line; ``check_county``: fail
-    (exit 1, the counties the files name on stderr) when no row names the county.
+    (exit 1, the counties the files name on stderr) when no row names the county; ``jobs``: processes a large
+    file may be classified on (default: one).
     """
     record = RunRecord() if record is None else record
     os.makedirs(outputs, exist_ok=True)
@@ -335,7 +368,7 @@ def run(
         started = time.monotonic()
         paths = result_paths(outputs, number, len(inputs), suffix)
         try:
-            counts = classify_file(path, paths, settings, show_progress=show_progress)
+            counts = classify_file(path, paths, settings, show_progress=show_progress, jobs=jobs)
         except (ClearanceError, OSError) as exc:
             errors[path] = _error(exc, path)
             if isinstance(exc, FieldCountError):
@@ -414,4 +447,5 @@ def run_cli(
         show_progress=wants_progress(args.no_progress),
         record=record,
         check_county=True,
+        jobs=jobs_from_args(args),
     )

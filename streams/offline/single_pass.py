@@ -94,9 +94,17 @@ def single_pass(
     progress: Callable[[int], None] | None,
     stats: ReadStats,
     quality: QualityLog | None = None,
+    *,
+    span: tuple[int, int] | None = None,
+    people: set[str] | None = None,
 ) -> list[SummaryCounts]:
     """Write All_Results, All_Results_Condensed and Prop64_Results to ``targets`` (in that order); returns the
-    people's summary contributions. Raises :class:`NotConsecutive` (the targets then hold partial output)."""
+    people's summary contributions. Raises :class:`NotConsecutive` (the targets then hold partial output).
+
+    ``span``: only the bytes ``[start, end)`` of the file, a part of whole people (row indices then count from
+    the part's first row, and the files get no header unless the part starts the file); ``people``: filled in
+    with every SUBJECT_ID read, for the caller to check that no person is in two parts.
+    """
     pilot = settings.flow.pilot_code_sections
     # Rows are kept only where a subject may have to be rebuilt under the other code-section rule.
     keep_rows = settings.dismiss_all.pilot_code_sections != pilot
@@ -106,7 +114,7 @@ def single_pass(
     person_rows: list[list[str]] = []  # the current person's rows, for their data-quality flags
     suffixes, determined = results.suffixes, results.determined
     comment_at, offense_at = C.COMMENT_TEXT, C.OFFENSE_DESCR
-    finished: set[str] = set()
+    finished: set[str] = set() if people is None else people
     possible_other: dict[int, str] = {}
     subject: Subject | None = None
     subject_id: str | None = None
@@ -115,7 +123,8 @@ def single_pass(
     pending_condensed: list[str] = []
     first_pending = 0
     index = 0
-    with open_result_files(targets) as (full_file, condensed_file, prop64_file):
+    headers = span is None or span[0] == 0
+    with open_result_files(targets, headers=headers) as (full_file, condensed_file, prop64_file):
 
         def write(end: int) -> None:
             """Write the pending rows before ``end``: all of them belong to finished people."""
@@ -138,7 +147,7 @@ def single_pass(
             del pending_full[:count], pending_condensed[:count]
             first_pending = end
 
-        for rows, texts in iter_rows_and_texts(path, progress, stats):
+        for rows, texts in iter_rows_and_texts(path, progress, stats, span=span):
             if not rows:
                 continue
             for fields in rows:
@@ -170,5 +179,6 @@ def single_pass(
         if subject is not None:
             results.add(subject, possible_other, partial(rows_quality, subject, subject_start, person_rows))
             results.add_possible_other(possible_other)
+            finished.add(subject.id)
         write(index)
     return results.parts
