@@ -35,6 +35,10 @@ from streams.events.model import (
 from streams.events.timefmt import parse_date_time
 
 _MISSING = object()
+# The contract's largest sequence (a signed 64-bit integer): the worker stores sequences as JSON integers, and its
+# encoder (like Kafka's and most consumers' integer types) stops at 64 bits, so a larger one is a schema error here,
+# not a processing failure later.
+MAX_SEQUENCE = 2**63 - 1
 _SCALARS = frozenset({str, int, float, type(None)})
 _JSON_TYPES = {dict: "an object", list: "an array", str: "a string", int: "an integer", float: "a number",
                bool: "a boolean", type(None): "null"}
@@ -67,8 +71,9 @@ def _text(obj: dict[str, object], name: str, path: str, max_length: int) -> str:
     return value
 
 
-def _integer(value: object, path: str, minimum: int) -> int:
-    """JSON Schema ``integer`` ≥ ``minimum``: an int (never a bool) or a float without fraction, like jsonschema."""
+def _integer(value: object, path: str, minimum: int, maximum: int | None = None) -> int:
+    """JSON Schema ``integer`` in [``minimum``, ``maximum``]: an int (never a bool) or a float without fraction,
+    like jsonschema."""
     if type(value) is int:
         number = value
     elif type(value) is float and value.is_integer():
@@ -77,11 +82,13 @@ def _integer(value: object, path: str, minimum: int) -> int:
         _fail(path, f"must be an integer, not {json_type(value)}")
     if number < minimum:
         _fail(path, f"must be >= {minimum}")
+    if maximum is not None and number > maximum:
+        _fail(path, f"must be <= {maximum}")
     return number
 
 
 def _sequence(value: object, path: str) -> int:
-    return _integer(value, path, 0)
+    return _integer(value, path, 0, MAX_SEQUENCE)
 
 
 def _header(obj: dict[str, object], name: str, known: tuple[str, ...]) -> str:
@@ -101,7 +108,7 @@ def _upsert(change: dict[str, object], i: int) -> Upsert:
     key = change.get("record_key")
     sequence = change.get("sequence")
     record = change.get("record")
-    if (type(key) is str and 0 < len(key) <= 200 and type(sequence) is int and sequence >= 0
+    if (type(key) is str and 0 < len(key) <= 200 and type(sequence) is int and 0 <= sequence <= MAX_SEQUENCE
             and type(record) is dict and _SCALARS.issuperset(map(type, record.values()))):
         return Upsert(key, sequence, record)
     path = f"$.changes[{i}]"

@@ -21,6 +21,7 @@ from jsonschema import ValidationError
 
 from streams.doj.columns import COLUMNS
 from streams.errors import EventError
+from streams.events.codec import decode_record_change
 from streams.events.schemas import validator
 from streams.events.validation import json_type, parse_record_change
 
@@ -39,7 +40,7 @@ JSON = st.recursive(
     ),
     max_leaves=12,
 )
-SEQUENCES = st.one_of(st.integers(0, 2**63), st.integers(0, 2**40).map(float))
+SEQUENCES = st.one_of(st.integers(0, 2**63 - 1), st.integers(0, 2**40).map(float))
 RECORD_KEYS = st.one_of(st.text(TEXT, min_size=1, max_size=16), st.text(TEXT, min_size=195, max_size=200))
 
 
@@ -297,3 +298,28 @@ def test_json_type_names() -> None:
         "a boolean",
         "null",
     ]
+
+
+
+def _example_with_sequence(text: bytes) -> bytes:
+    """The valid example with its first record's sequence written as ``text`` (JSON number text, unparsed)."""
+    raw = (EXAMPLES_DIR / "record-change.v1.example.json").read_bytes()
+    assert raw.count(b'"sequence": 0,') == 1
+    return raw.replace(b'"sequence": 0,', b'"sequence": ' + text + b",")
+
+
+@pytest.mark.parametrize("text", [b"18446744073709551616", b"9223372036854775808", b"1e30"])
+def test_a_sequence_beyond_64_bits_is_a_schema_error_for_both(text: bytes) -> None:
+    """Issue #10 (8): such a sequence passed the contract, then failed to store (``processing``, counted twice)."""
+    raw = _example_with_sequence(text)
+    with pytest.raises(EventError) as caught:
+        decode_record_change(raw)
+    assert caught.value.kind == "schema"
+    assert str(caught.value) == "$.changes[0].sequence: must be <= 9223372036854775807"
+    assert list(validator("record-change.v1").iter_errors(json.loads(raw)))  # the JSON Schema agrees
+
+
+def test_the_largest_sequence_is_accepted_by_both() -> None:
+    raw = _example_with_sequence(b"9223372036854775807")
+    assert decode_record_change(raw).changes[0].sequence == 2**63 - 1  # type: ignore[union-attr]
+    assert not list(validator("record-change.v1").iter_errors(json.loads(raw)))
