@@ -17,6 +17,8 @@ compose and in Kubernetes.
 | CLEARANCE_EVENT_LOOP | uvloop | the worker's event loop: uvloop, or aio for asyncio's own |
 | CLEARANCE_PRODUCER_LINGER_MS | 20 | how long the producer gathers a batch (more: faster bulk, slower live) |
 | CLEARANCE_MAX_EVENT_BYTES | 1048576 | larger record-change events are dead-lettered as ``oversized`` |
+| CLEARANCE_MAX_MESSAGE_BYTES | 1000000 | largest message the worker sends (key + value); a larger output is dead-lettered |
+| CLEARANCE_STATE_BUDGET_BYTES | 900000 | largest per-person state (its changelog message); beyond it the person is held |
 | CLEARANCE_FETCH_MAX_WAIT_MS | 50 | how long a fetch may wait for data (faust's fixed 1.5 s stalled bulk loads) |
 | CLEARANCE_PARTITIONS | 4 | input topic partitions of a ``faust -A`` worker (``clearance worker`` asks the broker) |
 | CLEARANCE_REPLICATION_FACTOR | 1 | replication factor of the topics the worker declares (faust's changelog) |
@@ -46,6 +48,12 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from streams.errors import ClearanceError
 from streams.events.model import MAX_EVENT_BYTES
+
+# Below Kafka's default message.max.bytes (1,048,588) and equal to the producer's default max.request.size, which
+# counts the record's framing too (the worker keeps a margin for it).
+DEFAULT_MAX_MESSAGE_BYTES = 1_000_000
+# A person's state is one changelog message: kept below the message limit with room for the key and framing.
+DEFAULT_STATE_BUDGET_BYTES = 900_000
 
 DEFAULT_BOOTSTRAP = "127.0.0.1:9092"
 DEFAULT_POLICIES = "deploy/policies/statewide.json"
@@ -139,6 +147,10 @@ class Settings:
     event_loop: str = field(default_factory=lambda: _env("CLEARANCE_EVENT_LOOP", "uvloop"))
     producer_linger_ms: int = field(default_factory=lambda: _int_env("CLEARANCE_PRODUCER_LINGER_MS", 20))
     max_event_bytes: int = field(default_factory=lambda: _int_env("CLEARANCE_MAX_EVENT_BYTES", MAX_EVENT_BYTES, 1))
+    max_message_bytes: int = field(
+        default_factory=lambda: _int_env("CLEARANCE_MAX_MESSAGE_BYTES", DEFAULT_MAX_MESSAGE_BYTES, 65_536))
+    state_budget_bytes: int = field(
+        default_factory=lambda: _int_env("CLEARANCE_STATE_BUDGET_BYTES", DEFAULT_STATE_BUDGET_BYTES, 16_384))
     fetch_max_wait_ms: int = field(default_factory=lambda: _int_env("CLEARANCE_FETCH_MAX_WAIT_MS", 50))
     partitions: int = field(default_factory=lambda: _int_env("CLEARANCE_PARTITIONS", 4, 1))
     replication_factor: int = field(default_factory=lambda: _int_env("CLEARANCE_REPLICATION_FACTOR", 1, 1))

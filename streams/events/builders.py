@@ -14,6 +14,8 @@ from collections.abc import Iterable, Mapping, Sequence
 from datetime import date, datetime
 from typing import Any
 
+import orjson
+
 from streams import RULESET_VERSION
 from streams.doj.columns import COLUMNS, NUM_COLUMNS
 from streams.errors import EventError
@@ -39,9 +41,12 @@ from streams.events.model import (
 )
 from streams.events.timefmt import format_date, format_date_time
 
-# Keeps a dead letter under Kafka's default 1 MiB message limit: base64 of 700,000 bytes is 933,336
-# characters.
-MAX_DEAD_LETTER_ORIGINAL_BYTES = 700_000
+# A dead letter as encoded JSON stays under this (the worker passes its own message limit minus the key); Kafka's
+# default limit is 1 MiB, and a dead letter over it could not be written at all.
+MAX_DEAD_LETTER_BYTES = 990_000
+# A longer original key is cut to this (with its size and SHA-256): keys are subject ids of at most 64 characters,
+# so a longer one is garbage, and the dead letter is keyed by the kept prefix (a Kafka key counts toward the limit).
+MAX_DEAD_LETTER_KEY_BYTES = 1024
 MAX_ERROR_MESSAGE = 2000
 
 
@@ -303,6 +308,11 @@ def _b64(data: bytes) -> str:
     return base64.b64encode(data).decode("ascii")
 
 
+def dead_letter_key(key: bytes | None) -> bytes | None:
+    """The key a dead letter is sent with: the original's, cut to :data:`MAX_DEAD_LETTER_KEY_BYTES`."""
+    return None if key is None else key[:MAX_DEAD_LETTER_KEY_BYTES]
+
+
 def dead_letter_event(
     error_kind: str,
     message: str,
@@ -313,29 +323,46 @@ def dead_letter_event(
     value: bytes | None,
     failed_at: datetime | str,
     *,
-    max_original_bytes: int = MAX_DEAD_LETTER_ORIGINAL_BYTES,
+    max_bytes: int = MAX_DEAD_LETTER_BYTES,
+    max_original_bytes: int | None = None,
 ) -> dict[str, object]:
     """A ``dead-letter.v1`` for a rejected message; ``value`` None is a tombstone (kept as an empty original).
 
-    The original is cut to ``max_original_bytes`` (flagged, with its size and SHA-256) so the dead letter
-    itself still fits the DLQ topic; ``message`` must not quote personal data and is cut to 2000 characters.
+    Bounded, because a dead letter too large to send would leave the failure unrecorded: its JSON encoding
+    (:func:`streams.events.codec.encode`) is at most ``max_bytes``. The key is cut to
+    :data:`MAX_DEAD_LETTER_KEY_BYTES` and the original value to what still fits (and to ``max_original_bytes``
+    if given), each flagged, with its size and SHA-256, so the copy can be matched with its source. ``message``
+    must not quote personal data and is cut to 2000 characters.
     """
     if error_kind not in ERROR_KINDS:
         raise ValueError(f"unknown dead-letter kind {error_kind!r}")
     original = value or b""
-    kept = original[:max_original_bytes]
     if len(message) > MAX_ERROR_MESSAGE:
         message = message[: MAX_ERROR_MESSAGE - 3] + "..."
-    return {
+    kept_key = dead_letter_key(key)
+    letter: dict[str, object] = {
         "schema": DEAD_LETTER_V1,
         "error_kind": error_kind,
         "error_message": message,
         "source": {"topic": topic, "partition": partition, "offset": offset},
-        "key": None if key is None else key.decode("utf-8", errors="replace"),
-        "key_base64": None if key is None else _b64(key),
-        "original_base64": _b64(kept),
+        "key": None if kept_key is None else kept_key.decode("utf-8", errors="replace"),
+        "key_base64": None if kept_key is None else _b64(kept_key),
+        "key_size": 0 if key is None else len(key),
+        "key_sha256": hashlib.sha256(key or b"").hexdigest(),
+        "key_truncated": key is not None and len(key) > MAX_DEAD_LETTER_KEY_BYTES,
+        "original_base64": "",
         "original_size": len(original),
         "original_sha256": hashlib.sha256(original).hexdigest(),
-        "original_truncated": len(kept) < len(original),
+        "original_truncated": False,  # the longer spelling: the measured frame below is never short
         "failed_at": format_date_time(failed_at),
     }
+    # base64 of n bytes is 4 * ceil(n / 3) ASCII characters, written as they are: whole 3-byte groups that fit
+    frame = len(orjson.dumps(letter))
+    room = (max_bytes - frame) // 4 * 3
+    if room < 0:
+        raise ValueError(f"a dead letter needs at least {frame} bytes, max_bytes is {max_bytes}")
+    limit = room if max_original_bytes is None else min(room, max_original_bytes)
+    kept = original[:limit]
+    letter["original_base64"] = _b64(kept)
+    letter["original_truncated"] = len(kept) < len(original)
+    return letter

@@ -18,6 +18,7 @@ from streams.events.builders import (
     candidate_change,
     candidate_event,
     dead_letter_event,
+    dead_letter_key,
     determination_event,
     record_change_event,
     retracted_determination,
@@ -381,6 +382,40 @@ def test_dead_letter_of_a_maximal_event_fits_kafkas_default_message_size() -> No
     )
     assert letter["original_truncated"] is True
     assert len(encode(letter)) < 1_048_576
+
+
+def test_a_dead_letter_of_a_huge_key_and_value_stays_under_its_bound() -> None:
+    """Issue #10 (1): a 300 KB key made a dead letter over 1 MB, which could not be sent and wedged the worker."""
+    key = b"\xff" + b"k" * 300_000  # also not UTF-8: the decoded key grows (replacement characters)
+    value = bytes(range(256)) * 4000
+    letter = dead_letter_event("not_json", "m" * 3000, "court.record-changes", 3, 2**62, key, value,
+                               "2024-05-01T16:30:05.123Z", max_bytes=200_000)
+    validate("dead-letter.v1", letter)
+    size = len(encode(letter))
+    assert 200_000 - 8 < size <= 200_000  # what fits of the value is kept: whole base64 groups
+    assert base64.b64decode(letter["key_base64"]) == key[:1024] == dead_letter_key(key)
+    assert (letter["key_size"], letter["key_truncated"]) == (len(key), True)
+    assert letter["key_sha256"] == hashlib.sha256(key).hexdigest()
+    kept = base64.b64decode(letter["original_base64"])
+    assert value.startswith(kept) and 0 < len(kept) < len(value)
+    assert (letter["original_truncated"], letter["original_size"]) == (True, len(value))
+    assert letter["source"] == {"topic": "court.record-changes", "partition": 3, "offset": 2**62}
+
+
+@pytest.mark.parametrize("size", [0, 1, 2, 3, 100_000, 147_000])
+def test_a_dead_letter_that_fits_keeps_everything(size: int) -> None:
+    value = b"v" * size
+    letter = dead_letter_event("processing", "m", "t", 0, 0, b"S1", value, "2024-05-01T16:30:05Z",
+                               max_bytes=200_000)
+    validate("dead-letter.v1", letter)
+    assert base64.b64decode(letter["original_base64"]) == value
+    assert (letter["original_truncated"], letter["key_truncated"], letter["key_size"]) == (False, False, 2)
+    assert len(encode(letter)) <= 200_000
+
+
+def test_a_dead_letter_bound_too_small_for_its_frame_is_a_programming_error() -> None:
+    with pytest.raises(ValueError, match="needs at least"):
+        dead_letter_event("schema", "m", "t", 0, 0, b"S1", b"v", "2024-05-01T16:30:05Z", max_bytes=100)
 
 
 def test_dead_letter_rejects_unknown_kinds() -> None:
