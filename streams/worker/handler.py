@@ -1,25 +1,33 @@
 """Everything the Faust agent does per event, as a plain class that receives its dependencies complete.
 
 Per event: decode (bad input → dead letter, never a crash) → load the subject's state → apply the changes →
-re-classify → write the state → send determinations and candidate changes → count. A re-delivered event (its offset
-is not newer than the one the state already holds, which happens after a crash between the table write and the
-offset commit) re-sends the last emitted answers verbatim instead of computing new ones.
+re-classify → encode the outputs and the state and check their sizes → write the state → send determinations and
+candidate changes → count. A re-delivered event (its offset is not newer than the one the state already holds, which
+happens after a crash between the table write and the offset commit) re-sends the last emitted answers verbatim
+instead of computing new ones.
+
+Every failure ends in a dead letter or a visible stop, never in an agent that faust restarts and that then consumes
+nothing: a bug in the rules dead-letters the event; an output over the message limit, or a person's state over its
+budget (it must fit one changelog message, or the state would run ahead of its durable copy), dead-letters the
+event *unapplied* and holds the person for hand review (:class:`Rejected`); a send that still fails (the broker, not
+the message) stops the process with a non-zero exit, so its supervisor restarts it and the event is re-delivered.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
+import os
 import time
 from collections.abc import Callable
 from datetime import UTC, date, datetime
-from typing import Any, Protocol
+from typing import Any, NamedTuple, NoReturn, Protocol
 
 import orjson
 from aiokafka.errors import KafkaError
 
 from streams.errors import EventError
-from streams.events.builders import dead_letter_event
+from streams.events.builders import dead_letter_event, dead_letter_key
 from streams.events.codec import decode_record_change
 from streams.events.model import (
     ACTIVE,
@@ -60,6 +68,44 @@ def utc_today() -> date:
 # How long a scan of held subjects runs before it gives the event loop a turn (with the step that crosses it: under
 # ~50 ms, so live events wait at most that long behind a scan).
 SLICE_SECONDS = 0.04
+# What a Kafka record needs beyond its key and value (batch and record headers), which the producer counts against
+# its max request size: outputs are checked against the message limit with this margin.
+RECORD_FRAMING = 1024
+STATE_BUDGET = "state_budget"  # hold causes (streams.worker.metrics.HOLD_CAUSES)
+OUTPUT_SIZE = "output_size"
+EXIT_SEND_FAILED = 70  # EX_SOFTWARE
+
+
+def stop_worker(reason: str) -> NoReturn:
+    """Exit at once, non-zero: a send failed although the message was checked (the producer is closed or its
+    buffer stayed full past its timeout). Raising would make faust restart the agent, which then consumed nothing;
+    exiting lets the supervisor restart the worker, and the event, whose offset was not committed, is re-delivered:
+    its answers are re-sent from the state (or computed again if the state had not reached the changelog), as after
+    a kill -9, which the worker is built to survive."""
+    log.critical("%s; stopping the worker (exit %d): its supervisor restarts it and the event is re-delivered",
+                 reason, EXIT_SEND_FAILED)
+    logging.shutdown()
+    os._exit(EXIT_SEND_FAILED)
+
+
+class Rejected(Exception):
+    """A valid event the worker does not apply: one of its outputs would exceed the message limit, or the person's
+    state its budget, or the person is held since such an event. The message names sizes only, never values."""
+
+    def __init__(self, cause: str, limit: int, message: str) -> None:
+        super().__init__(message)
+        self.cause = cause
+        self.limit = limit
+
+
+class Message(NamedTuple):
+    """One encoded output, checked against the message limit, and the event it carries (counted once sent)."""
+
+    topic: str
+    key: bytes
+    value: bytes
+    partition: int | None
+    event: dict[str, Any]
 
 
 class EventHandler:
@@ -75,6 +121,7 @@ class EventHandler:
         gauges: Gauges,
         today: Callable[[], date] = utc_today,
         due: DueIndex | None = None,
+        stop: Callable[[str], NoReturn] = stop_worker,
     ) -> None:
         self.producer = producer
         self.settings = settings
@@ -84,9 +131,13 @@ class EventHandler:
         self.gauges = gauges
         self.today = today
         self.due = due if due is not None else DueIndex()
+        self.stop = stop
         self.determinations_topic = settings.topic(DETERMINATIONS)
         self.candidates_topic = settings.topic(CANDIDATES)
         self.dlq_topic = settings.topic(DEAD_LETTERS)
+        self.max_message_bytes = settings.max_message_bytes
+        # a state is the value of one changelog message, keyed by its subject id (at most 64 characters)
+        self.state_budget = min(settings.state_budget_bytes, settings.max_message_bytes - RECORD_FRAMING - 64)
         self.output_partitions: dict[str, int] = {}  # output topic → partition count (once the producer runs)
         self._unpoliced_logged: set[str] = set()
 
@@ -116,35 +167,75 @@ class EventHandler:
                 await self._complete_extract(event, partition, offset)
                 return
             assert key is not None  # checked with the subject id above
-            outputs = self._process(key, event, partition, offset)
+            messages = self._process(key, event, partition, offset)
+        except Rejected as exc:
+            assert key is not None
+            self._hold(key, event.subject_id, partition, exc)
+            log.error("event at %s[%d]@%d not applied (%s): its person is held for hand review (dead-lettered)",
+                      topic, partition, offset, exc.cause)
+            await self.dead_letter(PROCESSING, str(exc), topic, partition, offset, key, raw)
+            return
         except Exception as exc:  # a bug must not stop the stream: dead-letter the event, keep going
             # type and place only: an exception's text may quote record values, which never go to logs
             log.error("processing failed at %s[%d]@%d: %s (dead-lettered)", topic, partition, offset,
                       type(exc).__name__)
             await self.dead_letter(PROCESSING, f"{type(exc).__name__}: {exc}", topic, partition, offset, key, raw)
             return
-        await self.send(outputs)
+        await self.publish(messages)
         now = time.time()
         m.event_processing_seconds.observe(time.perf_counter() - started)
         m.last_event_timestamp.set(now)
-        if outputs.determinations:
+        if any(msg.topic == self.determinations_topic for msg in messages):
             m.event_to_determination_seconds.observe(max(0.0, now - event.emitted_at.timestamp()))
 
-    def _process(self, key: bytes, event: RecordChangeEvent, partition: int, offset: int) -> Outputs:
+    def _process(self, key: bytes, event: RecordChangeEvent, partition: int, offset: int) -> list[Message]:
+        """Apply the event to the person and return its checked outputs. The state is written only when they and
+        the state fit their limits; else :class:`Rejected` and nothing is written (state and outputs stay as
+        they were, and agree with the changelog)."""
         state = self.store.get(key) or SubjectState(event.subject_id)
         if state.last_offset is not None and state.last_offset[0] == partition and offset <= state.last_offset[1]:
-            return replay_outputs(state)  # re-delivery after a crash: same answers, same bytes
+            return self.encode(replay_outputs(state))  # re-delivery after a crash: same answers, same bytes
+        if state.held is not None:
+            cause, limit = state.held
+            if self._limit(cause) <= limit:
+                raise Rejected(cause, limit, f"the person is held for hand review since an event of theirs did not "
+                                             f"fit {limit} bytes ({cause}); this later one is not applied either, "
+                                             "so the person's events wait here in order")
+            state.held = None  # the limit was raised: the held events are re-published after this one
         applied = apply_event(state, event)
-        self.metrics.record_applied(Upsert.op, applied.upserted)
-        self.metrics.record_applied(Retract.op, applied.retracted)
         # a snapshot is answered for with its last part: never a half-replaced history
         outputs = reclassify(state, self.policies, self.today(), event.event_id) if applied.complete else Outputs()
+        messages = self.encode(outputs, strict=True)
         state.last_offset = (partition, offset)
+        self._check_budget(state)
         self.store.put(key, state, partition)
+        self.metrics.record_applied(Upsert.op, applied.upserted)
+        self.metrics.record_applied(Retract.op, applied.retracted)
         self.gauges.account(key, partition, state)
         self.due.note(key, state.due)
         self._note_unpoliced(state)
-        return outputs
+        return messages
+
+    def _limit(self, cause: str) -> int:
+        return self.state_budget if cause == STATE_BUDGET else self.max_message_bytes
+
+    def _check_budget(self, state: SubjectState) -> None:
+        """The state must fit one changelog message, or it would run ahead of its durable copy (the changelog send
+        fails, and a restore brings back an older state): measured as stored."""
+        size = len(state.to_bytes())
+        if size > self.state_budget:
+            raise Rejected(STATE_BUDGET, self.state_budget,
+                           f"the person's state would be {size} bytes after this event, over the state budget of "
+                           f"{self.state_budget} (CLEARANCE_STATE_BUDGET_BYTES): the event is not applied and the "
+                           "person is held for hand review")
+
+    def _hold(self, key: bytes, subject_id: str, partition: int, rejected: Rejected) -> None:
+        """Mark the person held (its state as before the event, which fits) and count the event not applied."""
+        self.metrics.held(rejected.cause)
+        state = self.store.get(key) or SubjectState(subject_id)
+        if state.held is None:
+            state.held = (rejected.cause, rejected.limit)
+            self.store.put(key, state, partition)
 
     def _note_unpoliced(self, state: SubjectState) -> None:
         """Log each county name without a policy once (county names only: never people's data)."""
@@ -157,10 +248,11 @@ class EventHandler:
     async def _complete_extract(self, event: RecordChangeEvent, partition: int, offset: int) -> None:
         """An extract of a source is complete on this partition: people of the partition who were not in it lose
         that source's records (and are re-classified). Scanned in slices that give the loop a turn. A re-delivered
-        control event (a crash during the scan) re-sends the answers of the people it had already changed."""
+        control event (a crash during the scan) re-sends the answers of the people it had already changed. A
+        person whose outputs or state would not fit is left as it was and held (counted and logged)."""
         assert event.snapshot is not None  # the contract requires it for extract.completed
         source, extract_id = event.snapshot.source, event.snapshot.extract_id
-        checked = changed = 0
+        checked = changed = held = 0
         slice_started = time.perf_counter()
         for key in self.store.keys(partition):
             state = self.store.get(key)
@@ -170,39 +262,76 @@ class EventHandler:
             if state.last_offset == (partition, offset):
                 await self.send(replay_outputs(state))
                 continue
-            removed = sweep_extract(state, source, extract_id)
-            if removed:
-                self.metrics.record_applied(Retract.op, removed)
+            if state.held is None and (removed := sweep_extract(state, source, extract_id)):
                 outputs = reclassify(state, self.policies, self.today(), event.event_id, cause="extract")
                 state.last_offset = (partition, offset)
+                try:
+                    messages = self.encode(outputs, strict=True)
+                    self._check_budget(state)
+                except Rejected as exc:
+                    self._hold(key, state.subject_id, partition, exc)
+                    held += 1
+                    continue
+                self.metrics.record_applied(Retract.op, removed)
                 self.store.put(key, state, partition)
                 self.gauges.account(key, partition, state)
                 self.due.note(key, state.due)
-                await self.send(outputs)
+                await self.publish(messages)
                 changed += 1
             if time.perf_counter() - slice_started > SLICE_SECONDS:
                 await asyncio.sleep(0)
                 slice_started = time.perf_counter()
         self.metrics.reevaluated("extract", checked, changed)
-        log.info("extract of source %r complete on partition %d: %d people checked, %d lost records of it",
-                 source[:60], partition, checked, changed)
+        log.info("extract of source %r complete on partition %d: %d people checked, %d lost records of it, %d held "
+                 "for hand review (their outputs or state would not fit)", source[:60], partition, checked, changed,
+                 held)
+
+    def encode(self, outputs: Outputs, *, strict: bool = False) -> list[Message]:
+        """The outputs as checked messages: determinations, then candidate changes. One over the message limit
+        raises :class:`Rejected` when ``strict`` (before anything is stored or sent); otherwise (answers already
+        recorded in the state: a replay, a refresh) it is left out with an error line, since it can never be
+        sent."""
+        messages: list[Message] = []
+        limit = self.max_message_bytes - RECORD_FRAMING
+        for topic, events in ((self.determinations_topic, outputs.determinations),
+                              (self.candidates_topic, outputs.candidates)):
+            for out in events:
+                key, partition = self._route(topic, out["conviction_id"])
+                value = orjson.dumps(out)
+                if len(key) + len(value) > limit:
+                    if strict:
+                        raise Rejected(OUTPUT_SIZE, self.max_message_bytes,
+                                       f"an output of this event ({topic}) would be {len(key) + len(value)} bytes, "
+                                       f"over the message limit of {self.max_message_bytes} "
+                                       "(CLEARANCE_MAX_MESSAGE_BYTES) with its framing: the event is not applied "
+                                       "and the person is held for hand review")
+                    log.error("an output for %s of %d bytes is over the message limit and is not sent", topic,
+                              len(value))
+                    continue
+                messages.append(Message(topic, key, value, partition, out))
+        return messages
 
     async def send(self, outputs: Outputs) -> None:
+        """Send outputs already recorded in a state (a refresh, a replay)."""
+        await self.publish(self.encode(outputs))
+
+    async def publish(self, messages: list[Message]) -> None:
+        """Send checked messages and count them; a send that fails stops the worker (:func:`stop_worker`)."""
         m = self.metrics
         send = self.producer.send
-        topic = self.determinations_topic
-        for det in outputs.determinations:
-            key, partition = self._route(topic, det["conviction_id"])
-            await send(topic, key, orjson.dumps(det), partition, None, None)
-            m.determination_emitted(det["flow"], det["county"], det["determination"],
-                                    retracted=det["status"] == RETRACTED)
-            if det["status"] == ACTIVE and det.get("data_quality"):
-                m.flagged(det["data_quality"])
-        topic = self.candidates_topic
-        for cand in outputs.candidates:
-            key, partition = self._route(topic, cand["conviction_id"])
-            await send(topic, key, orjson.dumps(cand), partition, None, None)
-            m.candidate_changed(cand["change"])
+        for msg in messages:
+            try:
+                await send(msg.topic, msg.key, msg.value, msg.partition, None, None)
+            except Exception as exc:
+                self.stop(f"sending to {msg.topic} failed: {type(exc).__name__}")
+            out = msg.event
+            if msg.topic == self.determinations_topic:
+                m.determination_emitted(out["flow"], out["county"], out["determination"],
+                                        retracted=out["status"] == RETRACTED)
+                if out["status"] == ACTIVE and out.get("data_quality"):
+                    m.flagged(out["data_quality"])
+            else:
+                m.candidate_changed(out["change"])
 
     def _route(self, topic: str, conviction_id: str) -> tuple[bytes, int | None]:
         """(key, partition): the partition Kafka's default partitioner would pick (None before the partition
@@ -214,7 +343,15 @@ class EventHandler:
     async def dead_letter(
         self, kind: str, message: str, topic: str, partition: int, offset: int, key: bytes | None, raw: bytes
     ) -> None:
-        letter = dead_letter_event(kind, message, topic, partition, offset, key, raw, datetime.now(UTC))
-        await self.producer.send(self.dlq_topic, key, orjson.dumps(letter), None, None, None)
+        """Write a dead letter that fits the message limit (its key and original cut if need be); if even that
+        send fails, the failure cannot be recorded: the worker stops (:func:`stop_worker`)."""
+        dlq_key = dead_letter_key(key)
+        room = self.max_message_bytes - RECORD_FRAMING - len(dlq_key or b"")
+        letter = dead_letter_event(kind, message, topic, partition, offset, key, raw, datetime.now(UTC),
+                                   max_bytes=room)
+        try:
+            await self.producer.send(self.dlq_topic, dlq_key, orjson.dumps(letter), None, None, None)
+        except Exception as exc:
+            self.stop(f"writing a dead letter to {self.dlq_topic} failed: {type(exc).__name__}")
         self.metrics.dead_lettered(kind)
         log.warning("dead-lettered %s[%d]@%d: %s", topic, partition, offset, kind)

@@ -72,6 +72,9 @@ ALLOWED_LABELS = frozenset(
      "version", "ruleset", "policies", "code", "cause", "result"}
 )
 REEVALUATION_CAUSES = ("policies", "ruleset", "date", "extract")
+# Why a valid event was not applied (the person is then held for hand review): its person's state would exceed the
+# state budget, or one of its outputs the message limit (streams.worker.handler).
+HOLD_CAUSES = ("state_budget", "output_size")
 
 Kind = Literal["counter", "gauge", "histogram"]
 
@@ -149,6 +152,12 @@ SPECS: Mapping[str, MetricSpec] = {
         "clearance_reevaluated_subjects_total", "counter",
         "Held subjects checked without an event and how many of them changed (result=checked|changed), by cause "
         "(policies, ruleset, date, extract).", ("cause", "result")),
+    "held_events": MetricSpec(
+        "clearance_held_events_total", "counter",
+        "Valid events not applied, each dead-lettered (kind processing): the person's state would exceed its budget "
+        "(cause=state_budget) or an output the message limit (cause=output_size), or the person is held for hand "
+        "review since such an event (its later events wait in the dead-letter topic until the limit is raised).",
+        ("cause",)),
     "build_info": MetricSpec(
         "clearance_build_info", "gauge",
         "Always 1; labels name the package version, the ruleset version and the policies fingerprint.",
@@ -197,6 +206,7 @@ class Metrics(NamedTuple):
     data_quality: Counter
     convictions_without_policy: Gauge
     reevaluations: Counter
+    held_events: Counter
     build_info: Gauge
     registry: CollectorRegistry
     # (metric field, label values) → labelled child: ``labels()`` re-checks and re-hashes its arguments on every
@@ -221,6 +231,8 @@ class Metrics(NamedTuple):
         for cause in REEVALUATION_CAUSES:
             for result in ("checked", "changed"):
                 metrics.reevaluations.labels(cause=cause, result=result)
+        for cause in HOLD_CAUSES:
+            metrics.held_events.labels(cause=cause)
         metrics.worker_recovering.set(0)
         return metrics
 
@@ -263,6 +275,10 @@ class Metrics(NamedTuple):
         _member(cause, REEVALUATION_CAUSES, "cause")
         self.reevaluations.labels(cause=cause, result="checked").inc(checked)
         self.reevaluations.labels(cause=cause, result="changed").inc(changed)
+
+    def held(self, cause: str) -> None:
+        """Count one valid event not applied (the person held for hand review) for ``cause``."""
+        self._child("held_events", (cause,), HOLD_CAUSES).inc()
 
     def set_impact(self, county: str, figure: str, subjects: int) -> None:
         figure = _member(figure, IMPACT_FIGURES, "figure")

@@ -12,6 +12,7 @@ that reads with none.
 
 from __future__ import annotations
 
+import zlib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, NamedTuple
@@ -22,6 +23,16 @@ from streams.doj.record import rule_values
 from streams.events.model import ACTIVE
 
 STATE_VERSION = 3
+# A state whose JSON is larger than this is stored compact (:func:`compact`): most people's states are a few KB
+# and keep the plain JSON (no cost on the hot path); a person with hundreds of convictions repeats the same county,
+# flow, policy and facts in every determination, and a long value (a 300 KB offense description) appears in the
+# record and twice in its determination, so the compact form is a fraction of the plain one.
+COMPACT_ABOVE = 64 * 1024
+# Strings at least this long are stored once in a compact state (deflate alone only finds repeats 32 KB apart).
+SHARED_STRING = 1024
+_COMPACT = b"\x00c1"  # a compact state starts with this (a plain one with "{")
+_SHARED = "\x00"  # {"\x00": index} stands for a shared string (no builder makes an object with that key)
+
 # Revisions kept per conviction for ``explain`` (the oldest are dropped; the determinations topic has them all).
 HISTORY_LIMIT = 8
 
@@ -89,6 +100,9 @@ class SubjectState:
     due: str = ""
     unpoliced: dict[str, int] = field(default_factory=dict)  # county as written (no policy) → convictions
     history: dict[str, list[Revision]] = field(default_factory=dict)  # conviction id → its last revisions
+    # (cause, limit in bytes): an event of the person could not be applied within that limit, so the person is held
+    # for hand review and its later events are dead-lettered in order until the worker runs with a larger limit
+    held: tuple[str, int] | None = None
 
     def note_revision(self, conviction_id: str, revision: Revision) -> None:
         """Remember why a revision was emitted, keeping the last :data:`HISTORY_LIMIT` of the conviction."""
@@ -102,27 +116,39 @@ class SubjectState:
         return [rec.values for _, rec in sorted(((rec.sequence, key), rec) for key, rec in self.records.items())]
 
     def to_bytes(self) -> bytes:
-        return orjson.dumps(
-            {
-                "v": STATE_VERSION,
-                "id": self.subject_id,
-                "r": {k: list(r) for k, r in self.records.items()},
-                "e": {cid: [e.determination, e.candidate] for cid, e in self.emitted.items()},
-                "o": list(self.last_offset) if self.last_offset else None,
-                "p": self.policies,
-                "d": self.compute_date,
-                "c": self.corrections,
-                "x": self.extracts,
-                "s": self.ruleset,
-                "u": self.due,
-                "n": self.unpoliced,
-                "h": {cid: [list(r) for r in revisions] for cid, revisions in self.history.items()},
-            }
-        )
+        """The stored form: plain JSON, or :func:`compact` when that is larger than :data:`COMPACT_ABOVE`. The
+        table's changelog carries these bytes, so their length is what the state budget measures."""
+        doc = self.to_json_obj()
+        raw = orjson.dumps(doc)
+        return raw if len(raw) <= COMPACT_ABOVE else compact(doc)
+
+    def to_json_obj(self) -> dict[str, Any]:
+        """The state as one JSON-ready document (short keys: it is stored for every person)."""
+        return {
+            "v": STATE_VERSION,
+            "id": self.subject_id,
+            "r": {k: list(r) for k, r in self.records.items()},
+            "e": {cid: [e.determination, e.candidate] for cid, e in self.emitted.items()},
+            "o": list(self.last_offset) if self.last_offset else None,
+            "p": self.policies,
+            "d": self.compute_date,
+            "c": self.corrections,
+            "x": self.extracts,
+            "s": self.ruleset,
+            "u": self.due,
+            "n": self.unpoliced,
+            "h": {cid: [list(r) for r in revisions] for cid, revisions in self.history.items()},
+            "k": list(self.held) if self.held else None,
+        }
 
     @classmethod
     def from_bytes(cls, raw: bytes | str | Mapping[str, Any]) -> SubjectState:
-        doc = raw if isinstance(raw, Mapping) else orjson.loads(raw)
+        if isinstance(raw, Mapping):
+            doc = raw
+        elif isinstance(raw, bytes) and raw.startswith(_COMPACT):
+            doc = expand(raw)
+        else:
+            doc = orjson.loads(raw)
         version = doc.get("v")
         if version == STATE_VERSION:
             records = {k: StoredRecord(int(s), r, source, extract) for k, (s, r, source, extract) in doc["r"].items()}
@@ -146,4 +172,43 @@ class SubjectState:
             due=doc.get("u", ""),
             unpoliced=doc.get("n") or {},
             history={cid: [Revision(*r) for r in revisions] for cid, revisions in (doc.get("h") or {}).items()},
+            held=(str(held[0]), int(held[1])) if (held := doc.get("k")) else None,
         )
+
+
+def _share(value: Any, index: dict[str, int]) -> Any:
+    """``value`` with every string of :data:`SHARED_STRING` characters or more replaced by its index in ``index``."""
+    if type(value) is str:
+        if len(value) < SHARED_STRING:
+            return value
+        return {_SHARED: index.setdefault(value, len(index))}
+    if type(value) is dict:
+        return {k: _share(v, index) for k, v in value.items()}
+    if type(value) is list:
+        return [_share(v, index) for v in value]
+    return value
+
+
+def _unshare(value: Any, strings: list[str]) -> Any:
+    if type(value) is dict:
+        if len(value) == 1 and _SHARED in value:
+            return strings[value[_SHARED]]
+        return {k: _unshare(v, strings) for k, v in value.items()}
+    if type(value) is list:
+        return [_unshare(v, strings) for v in value]
+    return value
+
+
+def compact(doc: Mapping[str, Any]) -> bytes:
+    """A large state document in its compact form: long strings stored once, then deflated. Costs a few ms for
+    a state of a MB, and only such states pay it."""
+    index: dict[str, int] = {}
+    shared = _share(dict(doc), index)
+    return _COMPACT + zlib.compress(orjson.dumps([list(index), shared]), 1)
+
+
+def expand(stored: bytes) -> dict[str, Any]:
+    """The state document of a :func:`compact` form."""
+    strings, shared = orjson.loads(zlib.decompress(stored[len(_COMPACT):]))
+    doc: dict[str, Any] = _unshare(shared, strings)
+    return doc

@@ -65,6 +65,7 @@ def exercise(m: Metrics) -> None:
     m.flagged(["dob_missing"])
     m.convictions_without_policy.labels(county="unrecognised").set(3)
     m.reevaluated("ruleset", 10, 2)
+    m.held("state_budget")
     m.set_build_info("0123abcd")
 
 
@@ -122,6 +123,7 @@ def test_names_follow_prometheus_conventions(name: str, kind: str) -> None:
 def test_names_are_the_ones_the_worker_and_rules_use() -> None:
     assert set(METRIC_DOCS) == {
         "clearance_data_quality_total",
+        "clearance_held_events_total",
         "clearance_convictions_without_policy",
         "clearance_reevaluated_subjects_total",
         "clearance_events_consumed_total",
@@ -284,3 +286,11 @@ def promtool() -> str:
             pytest.fail("promtool is missing; CI installs it with scripts/setup.sh --prometheus")
         pytest.skip("promtool not installed (scripts/setup.sh --prometheus)")
     return path
+
+
+def test_held_events_take_only_their_causes(metrics: Metrics) -> None:
+    metrics.held("output_size")
+    assert metrics.registry.get_sample_value("clearance_held_events_total", {"cause": "output_size"}) == 1
+    assert metrics.registry.get_sample_value("clearance_held_events_total", {"cause": "state_budget"}) == 0
+    with pytest.raises(ValueError):
+        metrics.held("S1")
