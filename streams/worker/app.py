@@ -74,6 +74,8 @@ def create_app(settings: Settings, policies: Policies, metrics: Metrics | None =
         # measured (BENCHMARKS.md): 20 ms instead of 5 ms is ~5 % more bulk throughput for ~+7 ms live latency
         producer_linger=settings.producer_linger_ms / 1000,
         producer_max_batch_size=512 * 1024,
+        # the handler checks every output and dead letter against this limit before sending (issue #10)
+        producer_max_request_size=settings.max_message_bytes,
         producer_acks=-1,
         stream_wait_empty=False,
         # a standby keeps another worker's table partitions warm from their changelog: on failover it is already
