@@ -17,8 +17,8 @@ compose and in Kubernetes.
 | CLEARANCE_EVENT_LOOP | uvloop | the worker's event loop: uvloop, or aio for asyncio's own |
 | CLEARANCE_PRODUCER_LINGER_MS | 20 | how long the producer gathers a batch (more: faster bulk, slower live) |
 | CLEARANCE_MAX_EVENT_BYTES | 1048576 | larger record-change events are dead-lettered as ``oversized`` |
-| CLEARANCE_MAX_MESSAGE_BYTES | 1000000 | largest message the worker sends (key + value); a larger output is dead-lettered |
-| CLEARANCE_STATE_BUDGET_BYTES | 900000 | largest per-person state (its changelog message); beyond it the person is held |
+| CLEARANCE_MAX_MESSAGE_BYTES | 1000000 | largest message the worker sends; a larger output is dead-lettered |
+| CLEARANCE_STATE_BUDGET_BYTES | 900000 | largest stored state of a person; beyond it the person is held |
 | CLEARANCE_FETCH_MAX_WAIT_MS | 50 | how long a fetch may wait for data (faust's fixed 1.5 s stalled bulk loads) |
 | CLEARANCE_PARTITIONS | 4 | input topic partitions of a ``faust -A`` worker (``clearance worker`` asks the broker) |
 | CLEARANCE_REPLICATION_FACTOR | 1 | replication factor of the topics the worker declares (faust's changelog) |

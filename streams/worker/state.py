@@ -7,7 +7,12 @@ source snapshot, the extract it came in. Version 3 added sources, extracts, corr
 the ruleset and the due date; version 2 (no sources) and 1 (records as column-name mappings) are still read, their
 records as of an unknown source (``""``, which no snapshot replaces), and rewritten as version 3. A version 3 state
 may carry each conviction's recent revisions with their cause (``history``, key ``"h"``); a state written before
-that reads with none.
+that reads with none. ``held`` (key ``"k"``) marks a person held for hand review (an event of theirs did not fit a
+size limit: :mod:`streams.worker.handler`).
+
+A state whose JSON is over :data:`COMPACT_ABOVE` is stored compact (:func:`compact`): its changelog message must fit
+the broker's limit, or the table would run ahead of its durable copy. Everything stays verbatim in memory (a replay
+re-sends the same bytes); only the stored form shares long strings and is deflated.
 """
 
 from __future__ import annotations

@@ -13,6 +13,7 @@ import hashlib
 import json
 import random
 import string
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from typing import Any
@@ -30,8 +31,8 @@ from streams.worker.handler import EventHandler
 from streams.worker.metrics import Metrics
 from streams.worker.policies import parse_policies
 from streams.worker.reclassify import classify_state
-from streams.worker.state import StoredRecord, SubjectState
-from streams.worker.store import DictStore
+from streams.worker.state import Emitted, StoredRecord, SubjectState
+from streams.worker.store import DictStore, SubjectStore
 
 POLICIES = parse_policies({"counties": {LA: {"flow": "los_angeles", "compute_at": "2019-11-11"}}})
 TOPIC = "p.court.record-changes"
@@ -67,9 +68,10 @@ class Producer:
         return [json.loads(value) for t, _, value in self.sent if t == topic]
 
 
-def make(store: DictStore | None = None, producer: Producer | None = None, **limits: int) -> tuple[
-        EventHandler, Producer, Metrics]:
-    settings = Settings(bootstrap="127.0.0.1:1", topic_prefix="p.", metrics_port=0, partitions=4, **limits)  # type: ignore[arg-type]
+def make(store: SubjectStore | None = None, producer: Producer | None = None, max_message_bytes: int = 1_000_000,
+         state_budget_bytes: int = 900_000) -> tuple[EventHandler, Producer, Metrics]:
+    settings = Settings(bootstrap="127.0.0.1:1", topic_prefix="p.", metrics_port=0, partitions=4,
+                        max_message_bytes=max_message_bytes, state_budget_bytes=state_budget_bytes)
     metrics = Metrics.create(CollectorRegistry())
     producer = producer if producer is not None else Producer()
     handler = EventHandler(producer, settings, POLICIES, metrics, store if store is not None else DictStore(),
@@ -77,7 +79,7 @@ def make(store: DictStore | None = None, producer: Producer | None = None, **lim
     return handler, producer, metrics
 
 
-def event(subject: str, upserts: list[tuple[str, int, dict[str, Any]]] = (), retracts: list[str] = (),  # type: ignore[assignment]
+def event(subject: str, upserts: Sequence[tuple[str, int, dict[str, Any]]] = (), retracts: Sequence[str] = (),
           event_id: str = "e1") -> bytes:
     changes: list[dict[str, Any]] = [{"op": "upserted", "record_key": k, "sequence": s, "record": r}
                                      for k, s, r in upserts]
@@ -86,6 +88,12 @@ def event(subject: str, upserts: list[tuple[str, int, dict[str, Any]]] = (), ret
     doc = {"schema": "record-change.v1", "event_id": event_id, "type": kind, "source_agency": "TEST",
            "emitted_at": datetime.now(UTC).isoformat(), "subject_id": subject, "changes": changes}
     return orjson.dumps(doc)
+
+
+def table(handler: EventHandler) -> dict[bytes, bytes]:
+    """The stored bytes of every person (what the changelog carries)."""
+    assert isinstance(handler.store, DictStore)
+    return dict(handler.store.data)
 
 
 def sample(metrics: Metrics, name: str, **labels: str) -> float:
@@ -211,7 +219,7 @@ async def test_a_person_with_1500_convictions_fits_and_restores_to_the_engines_a
     for part in range(3):
         raw = event("S1", records[part * 500:(part + 1) * 500], event_id=f"e{part}")
         await handler.handle(b"S1", raw, TOPIC, 0, part)
-    stored = handler.store.data[b"S1"]  # type: ignore[attr-defined]
+    stored = table(handler)[b"S1"]
     assert len(stored) <= handler.state_budget
     assert len(orjson.dumps(SubjectState.from_bytes(stored).to_json_obj())) > 1_000_000  # the plain form won't do
 
@@ -226,7 +234,7 @@ async def test_a_redelivered_event_of_a_compact_state_resends_the_same_bytes() -
     handler, producer, _ = make()
     await handler.handle(b"S1", event("S1", convictions(400)), TOPIC, 0, 0)
     first = list(producer.sent)
-    restored, producer2, _ = make(DictStore(dict(handler.store.data)))  # type: ignore[attr-defined]
+    restored, producer2, _ = make(DictStore(table(handler)))
     await restored.handle(b"S1", event("S1", convictions(400)), TOPIC, 0, 0)
     assert sorted(producer2.sent) == sorted(first)
 
@@ -238,7 +246,7 @@ async def test_one_300_kb_event_fits_and_restores() -> None:
                                     offense="11357 HS" + random_text(300_000, 1))),
                *convictions(3, start=2)]
     await handler.handle(b"S1", event("S1", records), TOPIC, 0, 0)
-    stored = handler.store.data[b"S1"]  # type: ignore[attr-defined]
+    stored = table(handler)[b"S1"]
     assert len(stored) <= handler.state_budget < len(orjson.dumps(SubjectState.from_bytes(stored).to_json_obj()))
     restored, producer2, _ = make(DictStore({b"S1": stored}))
     await restored.handle(b"S1", event("S1", retracts=["r3"], event_id="e2"), TOPIC, 0, 1)
@@ -264,6 +272,26 @@ async def test_a_person_over_the_state_budget_is_held_with_the_state_as_it_was()
     assert (after.records, after.emitted, after.last_offset) == (before.records, before.emitted, before.last_offset)
     assert len(producer.to(DETERMINATIONS)) == 2  # the first event's only
 
-    raised, producer2, _ = make(DictStore(dict(handler.store.data)), state_budget_bytes=200_000)  # type: ignore[attr-defined]
+    raised, producer2, _ = make(DictStore(table(handler)), state_budget_bytes=200_000)
     await raised.handle(b"S1", big, TOPIC, 0, 2)  # re-published from the DLQ
     assert answers(latest(producer2)) == engine([*convictions(2), *grow])  # the person's 22 convictions
+
+
+def test_a_large_state_is_stored_compact_and_reads_back_the_same() -> None:
+    long = random_text(5000, 3)
+    state = SubjectState("S1", {f"r{i}": StoredRecord(i, [long, f"v{i}", "x" * 2000]) for i in range(40)})
+    state.emitted["S1:1"] = Emitted({"code_section": long, "facts": {"a": [long, 1, None]}, "n": 2.5}, None)
+    state.held = ("state_budget", 20_000)
+    stored = state.to_bytes()
+    assert not stored.startswith(b"{") and len(stored) < 20_000 < len(orjson.dumps(state.to_json_obj()))
+    back = SubjectState.from_bytes(stored)
+    assert back == state and back.to_bytes() == stored
+
+
+def test_a_small_state_stays_plain_json_and_older_states_read_unheld() -> None:
+    state = SubjectState("S1", {"r1": StoredRecord(1, ["a"])})
+    stored = state.to_bytes()
+    assert json.loads(stored)["k"] is None
+    doc = json.loads(stored)
+    del doc["k"]  # written before held existed
+    assert SubjectState.from_bytes(json.dumps(doc).encode()).held is None

@@ -14,6 +14,7 @@ import json
 import random
 import shutil
 import string
+from collections.abc import Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -31,8 +32,8 @@ pytestmark = pytest.mark.kafka
 POLICIES = {"counties": {LA: {"flow": "los_angeles", "compute_at": "2019-11-11"}}}
 
 
-def _event(subject: str, event_id: str, upserts: list[tuple[str, int, dict[str, Any]]] = (),  # type: ignore[assignment]
-           retracts: list[str] = ()) -> tuple[bytes, bytes]:  # type: ignore[assignment]
+def _event(subject: str, event_id: str, upserts: Sequence[tuple[str, int, dict[str, Any]]] = (),
+           retracts: Sequence[str] = ()) -> tuple[bytes, bytes]:
     changes: list[dict[str, Any]] = [{"op": "upserted", "record_key": k, "sequence": s, "record": r}
                                      for k, s, r in upserts]
     changes += [{"op": "retracted", "record_key": k} for k in retracts]
