@@ -13,7 +13,6 @@ import atexit
 import logging
 import os
 import signal
-import sys
 import threading
 import time
 from collections.abc import Callable
@@ -91,7 +90,7 @@ class WorkerService:
             except MetricsPortError as exc:
                 # At start-up nothing is held yet, and an orderly faust stop from inside this task would print
                 # tracebacks of its own: say it in one line and end the process.
-                print(f"clearance worker: {exc}", file=sys.stderr, flush=True)
+                _say(f"clearance worker: {exc}")
                 os._exit(CONFIG_EXIT)
             log.info("metrics on http://%s:%d/metrics (health: /healthz, /readyz)", host, port)
         self.serve_explain()
@@ -212,9 +211,14 @@ class WorkerService:
         return readiness(status, started=self.ready)
 
 
+def _say(line: str) -> None:
+    """One line on the process's real stderr: faust's worker redirects ``sys.stderr`` into its log."""
+    os.write(2, f"{line}\n".encode())
+
+
 def _exit_now(code: int, why: str) -> None:
     """End the process with ``code`` (from atexit, after faust's orderly stop; or from the grace timer)."""
     if why:
-        print(f"clearance worker: watchdog: {why}; exiting with status {code}", file=sys.stderr, flush=True)
+        _say(f"clearance worker: watchdog: {why}; exiting with status {code}")
     logging.shutdown()
     os._exit(code)
