@@ -11,7 +11,6 @@ import asyncio
 import json
 import os
 import re
-import signal
 import socket
 import subprocess
 import sys
@@ -23,8 +22,9 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
-from fixtures_kafka import BROKER_START_TIMEOUT_S, free_port
+from fixtures_kafka import free_port
 from fixtures_worker import ROOT, WorkerProcess, classify_reference, exported, send, statewide_policies
+from own_broker import kill_9, own_broker_fixture, poll, restart
 
 from streams.cli import main as cli_main
 from streams.doj.reader import iter_rows
@@ -47,19 +47,6 @@ def http_get(port: int, path: str) -> tuple[int, str]:
             return response.status, response.read().decode()
     except urllib.error.HTTPError as error:
         return error.code, error.read().decode()
-
-
-def poll(what: str, check: Callable[[], bool], timeout: float, log: Path | None = None) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        try:
-            if check():
-                return
-        except OSError:
-            pass
-        time.sleep(0.25)
-    tail = "\n".join(log.read_text(errors="replace").splitlines()[-40:]) if log else ""
-    raise AssertionError(f"timed out waiting for {what}\n{tail}")
 
 
 def test_a_running_worker_answers_health_and_readiness(worker_factory, kafka_settings: Settings) -> None:
@@ -90,27 +77,7 @@ def test_a_metrics_port_in_use_is_one_line_and_a_non_zero_exit(worker_factory, k
 
 # -- broker bounces, on this module's own broker ------------------------------------------------------------------
 
-
-@pytest.fixture(scope="module")
-def own_broker(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalBroker]:
-    broker = LocalBroker(tmp_path_factory.mktemp("bounce-broker"), f"127.0.0.1:{free_port()}", die_with_parent=True)
-    broker.start(timeout=BROKER_START_TIMEOUT_S)
-    try:
-        yield broker
-    finally:
-        broker.stop()
-
-
-def kill_9(broker: LocalBroker) -> None:
-    pid = broker.status().pid
-    assert pid is not None
-    os.kill(pid, signal.SIGKILL)
-    poll("the broker to die", lambda: not broker.is_running(), 30)
-
-
-def restart(broker: LocalBroker) -> None:
-    if not broker.is_running():
-        broker.start(timeout=BROKER_START_TIMEOUT_S)
+own_broker = own_broker_fixture("bounce-broker")
 
 
 @pytest.fixture
@@ -187,6 +154,7 @@ def test_broker_kill_9s_under_load_end_in_the_answers_of_classify(
 ) -> None:
     sample = tmp_path / "sample.csv"
     assert cli_main(["generate-doj", "--people", "1200", "--seed", "17", "--output", str(sample)]) == 0
+    (tmp_path / "classify").mkdir()
     reference = classify_reference(sample, statewide_policies(), tmp_path / "classify")
     events = _events(sample)
     worker, supervisor = bounce_worker, Supervisor(bounce_worker)
