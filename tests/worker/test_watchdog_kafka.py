@@ -140,7 +140,10 @@ class Supervisor:
         proc = self.worker.proc
         if proc is not None and proc.poll() is not None:
             self.exits.append(proc.returncode)
-            self.worker.start()
+            try:
+                self.worker.start()
+            except AssertionError:  # it exited again while starting (its broker not back yet): restarted next look
+                time.sleep(1)
 
     def wait_for(self, what: str, predicate: Callable[[dict[str, float]], bool], timeout: float) -> None:
         def once() -> bool:
