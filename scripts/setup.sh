@@ -11,9 +11,20 @@ fi
 stamp=.venv/.installed-$(sha1sum pyproject.toml | cut -c1-12)
 if [[ ! -f $stamp ]]; then
   .venv/bin/pip install -q --upgrade pip
-  .venv/bin/pip install -q -e '.[test,rocksdb]'
+  .venv/bin/pip install -q -e '.[test]'
   rm -f .venv/.installed-* && touch "$stamp"
 fi
+stop_debian_prometheus() {
+  if command -v systemctl >/dev/null && systemctl stop prometheus >/dev/null 2>&1; then return; fi
+  if service prometheus stop >/dev/null 2>&1; then return; fi
+  local pidfile=/run/prometheus/prometheus.pid pid
+  [[ -f $pidfile ]] || return 0
+  pid=$(<"$pidfile")
+  # the pid is trusted only while it still runs Debian's binary (a stale file may name a recycled pid)
+  if [[ $pid =~ ^[0-9]+$ && $(readlink "/proc/$pid/exe" 2>/dev/null) == /usr/bin/prometheus ]]; then
+    kill "$pid" 2>/dev/null || true
+  fi
+}
 for arg in "$@"; do
   case "$arg" in
     --kafka) .venv/bin/python -m streams.kafka.broker fetch ;;
@@ -21,8 +32,10 @@ for arg in "$@"; do
       if ! command -v promtool >/dev/null || ! command -v prometheus >/dev/null; then
         if [[ $(id -u) -eq 0 ]]; then SUDO=""; else SUDO="sudo"; fi
         $SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq prometheus >/dev/null
-        # The Debian package starts a system service on :9090; the tests run their own instance.
-        (systemctl stop prometheus 2>/dev/null || service prometheus stop 2>/dev/null || pkill -x prometheus || true) >/dev/null 2>&1
+        # The Debian package starts its own system service on :9090 (the tests run their own instance): stop
+        # that service only, through its init system or the pid file its init script wrote, never by name (a
+        # broad pkill would also kill a user's own Prometheus).
+        stop_debian_prometheus
       fi ;;
     --browser)
       # Debian's Chromium prints the summary report to PDF and runs the report's browser tests; poppler-utils

@@ -14,6 +14,8 @@ compose and in Kubernetes.
 | CLEARANCE_STORE | rocksdb:// | Faust table store; memory:// for tests |
 | CLEARANCE_METRICS_PORT | 9108 | port of the worker's /metrics |
 | CLEARANCE_METRICS_HOST | 127.0.0.1 | address /metrics binds to (0.0.0.0 in containers) |
+| CLEARANCE_WATCHDOG_STALL_S | 300 | exit (to be restarted) after this long with lag and nothing consumed; 0: off |
+| CLEARANCE_WATCHDOG_REJOIN_S | 120 | exit (to be restarted) after this long outside the consumer group; 0: off |
 | CLEARANCE_EVENT_LOOP | uvloop | the worker's event loop: uvloop, or aio for asyncio's own |
 | CLEARANCE_PRODUCER_LINGER_MS | 20 | how long the producer gathers a batch (more: faster bulk, slower live) |
 | CLEARANCE_MAX_EVENT_BYTES | 1048576 | larger record-change events are dead-lettered as ``oversized`` |
@@ -144,6 +146,8 @@ class Settings:
     store: str = field(default_factory=lambda: _env("CLEARANCE_STORE", "rocksdb://"))
     metrics_port: int = field(default_factory=lambda: _int_env("CLEARANCE_METRICS_PORT", 9108))
     metrics_host: str = field(default_factory=lambda: _env("CLEARANCE_METRICS_HOST", "127.0.0.1"))
+    watchdog_stall_s: int = field(default_factory=lambda: _int_env("CLEARANCE_WATCHDOG_STALL_S", 300))
+    watchdog_rejoin_s: int = field(default_factory=lambda: _int_env("CLEARANCE_WATCHDOG_REJOIN_S", 120))
     event_loop: str = field(default_factory=lambda: _env("CLEARANCE_EVENT_LOOP", "uvloop"))
     producer_linger_ms: int = field(default_factory=lambda: _int_env("CLEARANCE_PRODUCER_LINGER_MS", 20))
     max_event_bytes: int = field(default_factory=lambda: _int_env("CLEARANCE_MAX_EVENT_BYTES", MAX_EVENT_BYTES, 1))

@@ -12,7 +12,7 @@ import streams
 PACKAGE = Path(streams.__file__).parent
 CORE = (
     "gocompat", "doj", "rules", "summary.py", "events/builders.py", "events/model.py", "events/ids.py",
-    "worker/reclassify.py", "worker/state.py", "worker/policies.py",
+    "worker/reclassify.py", "worker/state.py", "worker/policies.py", "worker/watchdog.py",
 )
 CLOCK = re.compile(
     r"\b(?:datetime|date)\s*\.\s*(?:now|today|utcnow)\b|\btime\s*\.\s*(?:time|time_ns|monotonic|perf_counter)\b"

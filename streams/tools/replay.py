@@ -19,13 +19,17 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import hashlib
+import logging
 import sys
 import time
 from collections.abc import Callable, Iterable, Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
+
+from aiokafka.errors import KafkaError
 
 from streams.doj import columns as C
 from streams.doj.reader import iter_rows
@@ -169,19 +173,130 @@ async def replay(
     return await _publish(settings, path, batches, rate=rate, progress=progress)
 
 
+# A broker outage mid-replay: the sends not yet acknowledged are sent again once a broker answers, after a pause
+# that doubles from 1 s to 30 s; after RETRY_FOR_S without an acknowledged send the replay gives up (one line).
+# Re-sending is idempotent: event ids are deterministic, so an event that did land before the outage and comes
+# again is a re-delivery the worker recognises. The window is bounded: every WINDOW events wait for their acks.
+RETRY_FOR_S = 600.0
+BACKOFF_S = (1.0, 2.0, 4.0, 8.0, 15.0, 30.0)
+WINDOW = 5000
+
+# (key, value, partition) of one event as sent
+Message = tuple[bytes, bytes, int | None]
+
+
+def backoff(attempt: int) -> float:
+    """The pause before retry ``attempt`` (1, 2, ...) after a failed send."""
+    return BACKOFF_S[min(attempt, len(BACKOFF_S)) - 1]
+
+
+class ReplayGaveUp(ClearanceError):
+    """No send was acknowledged for ``RETRY_FOR_S``: the broker stayed away."""
+
+
+class _Sender:
+    """Sends events, keeping those not yet acknowledged; on a Kafka failure it reports one line, waits, makes a
+    new producer and sends the unacknowledged ones again, in their order."""
+
+    def __init__(self, settings: Settings, topic: str, retry_for: float, say: Callable[[str], None]) -> None:
+        self.settings, self.topic, self.retry_for, self.say = settings, topic, retry_for, say
+        self.client: Any = None
+        self.unacked: list[Message] = []
+        self.futures: list[asyncio.Future[Any]] = []
+        self.retries = 0
+
+    async def start(self) -> None:
+        self.client = producer(self.settings)
+        await self.client.start()
+
+    async def stop(self) -> None:
+        if self.client is not None:
+            with contextlib.suppress(Exception):  # a producer whose broker is gone fails to flush on stop
+                await self.client.stop()
+            self.client = None
+
+    async def send(self, message: Message) -> None:
+        self.unacked.append(message)
+        await self._guarded(self._send_one, message)
+        if len(self.unacked) >= WINDOW:
+            await self.wait_acked()
+
+    async def wait_acked(self) -> None:
+        await self._guarded(self._drain)
+
+    async def _send_one(self, message: Message) -> None:
+        key, value, partition = message
+        self.futures.append(await self.client.send(self.topic, value, key=key, partition=partition))
+
+    async def _drain(self) -> None:
+        await self.client.flush()
+        await asyncio.gather(*self.futures)
+        self.futures.clear()
+        self.unacked.clear()
+
+    async def _resend(self) -> None:
+        for future in self.futures:  # the old producer's: their outcome no longer matters, but must be collected
+            future.add_done_callback(_collect)
+        self.futures.clear()
+        for message in self.unacked:
+            await self._send_one(message)
+        await self._drain()
+
+    async def _guarded(self, step: Callable[..., Any], *args: Any) -> None:
+        try:
+            await step(*args)
+            return
+        except (KafkaError, OSError) as exc:
+            failure: BaseException = exc
+        failed_at = time.monotonic()
+        attempt = 0
+        while True:
+            attempt += 1
+            self.retries += 1
+            waited = time.monotonic() - failed_at
+            if waited >= self.retry_for:
+                raise ReplayGaveUp(
+                    f"Kafka at {self.settings.bootstrap} failed for {waited:.0f} s ({_one_line(failure)}); "
+                    f"{len(self.unacked)} events were not acknowledged: run the same replay again (it is idempotent)")
+            pause = backoff(attempt)
+            self.say(f"clearance replay: Kafka at {self.settings.bootstrap} failed ({_one_line(failure)}); "
+                     f"retry {attempt} in {pause:g} s ({len(self.unacked)} events to send again)")
+            await self.stop()
+            await asyncio.sleep(pause)
+            try:
+                await self.start()
+                await self._resend()
+            except (KafkaError, OSError) as exc:
+                failure = exc
+                continue
+            self.say(f"clearance replay: Kafka at {self.settings.bootstrap} answers again; replay resumed")
+            return
+
+
+def _collect(future: asyncio.Future[Any]) -> None:
+    if not future.cancelled():
+        future.exception()
+
+
+def _one_line(exc: BaseException) -> str:
+    text = " ".join(str(exc).split()) or "no detail"
+    name = type(exc).__name__
+    return text if text.startswith(name) else f"{name}: {text}"  # aiokafka's errors name themselves
+
+
 async def _publish(
     settings: Settings, path: Path, batches: Callable[[Iterable[list[str]]], Iterator[Batch]], *, rate: float,
-    progress: bool,
+    progress: bool, retry_for: float = RETRY_FOR_S,
 ) -> tuple[int, int]:
     """Send every batch of the file's rows (keyed by subject id, or to a partition), in order, at most ``rate``
-    rows a second; rows without a SUBJECT_ID cannot be sent (an event needs a subject) and are counted."""
+    rows a second; rows without a SUBJECT_ID cannot be sent (an event needs a subject) and are counted. A broker
+    outage is retried (see :class:`_Sender`)."""
     topic = settings.topic(RECORD_CHANGES)
-    client = producer(settings)
-    await client.start()
+    sender = _Sender(settings, topic, retry_for, lambda line: print(line, file=sys.stderr, flush=True))
+    await sender.start()
     rows = events = skipped = 0
     started = time.monotonic()
     bar = ProgressBar("replay", path.stat().st_size) if progress else None
-    pending: list[asyncio.Future[Any]] = []
     try:
         for subject_id, batch, count in batches(iter_rows(str(path), bar.update if bar else None)):
             if not batch:
@@ -189,20 +304,16 @@ async def _publish(
                 continue
             for event, partition in batch:
                 key = subject_id.encode() if partition is None else b"extract.completed"
-                pending.append(await client.send(topic, encode(event), key=key, partition=partition))
+                await sender.send((key, encode(event), partition))
                 events += 1
             rows += count
-            if len(pending) >= 5000:
-                await asyncio.gather(*pending)
-                pending.clear()
             if rate > 0:
                 ahead = rows / rate - (time.monotonic() - started)
                 if ahead > 0:
                     await asyncio.sleep(ahead)
-        await client.flush()
-        await asyncio.gather(*pending)
+        await sender.wait_acked()
     finally:
-        await client.stop()
+        await sender.stop()
         if bar:
             bar.finish()
     if skipped:
@@ -215,6 +326,11 @@ def run_cli(args: argparse.Namespace) -> int:
     settings = Settings()
     path = Path(args.input_doj)
     started = time.monotonic()
+    # aiokafka logs every failed produce request and reconnect attempt (dozens of lines a second in an outage);
+    # the replay says what matters in one line per failure and retry instead
+    quiet = logging.getLogger("aiokafka")
+    level = quiet.level
+    quiet.setLevel(logging.CRITICAL)
     try:
         rows, events = asyncio.run(
             replay(settings, path, rate=args.rate, source_agency=args.source_agency,
@@ -224,6 +340,8 @@ def run_cli(args: argparse.Namespace) -> int:
     except (ClearanceError, OSError) as exc:
         print(f"clearance replay: {exc}", file=sys.stderr)
         return 1
+    finally:
+        quiet.setLevel(level)
     elapsed = max(time.monotonic() - started, 1e-9)
     print(
         f"replayed {rows} rows in {events} events to {settings.topic(RECORD_CHANGES)} "

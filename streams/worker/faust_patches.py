@@ -266,6 +266,20 @@ def assigned_partitions(app: Any, topic: str) -> set[int] | None:
     return mine or None
 
 
+def in_consumer_group(app: Any) -> bool:
+    """Whether the worker's consumer is a member of its group right now: a known group coordinator, a generation,
+    and no error parked for the caller. aiokafka's coordination routine parks a Kafka error in
+    ``_pending_exception`` and waits until ``check_errors`` collects it, which faust's fetch path never calls, so
+    a consumer can stay outside its group for good after a broker bounce (the watchdog's rejoin check)."""
+    consumer = getattr(app, "consumer", None)
+    kafka = getattr(getattr(consumer, "_thread", None), "_consumer", None)
+    coordinator = getattr(kafka, "_coordinator", None)
+    if coordinator is None or not hasattr(coordinator, "generation"):
+        return False
+    return (coordinator.coordinator_id is not None and coordinator.generation > 0
+            and getattr(coordinator, "_pending_exception", None) is None)
+
+
 def is_recovering(app: Any) -> bool:
     """Whether the app is rebalancing or its tables are restoring from their changelogs."""
     recovery = getattr(app.tables, "recovery", None)

@@ -52,6 +52,7 @@ class Gauges:
         self._candidates: Counter[tuple[str, str]] = Counter()
         self._impact: Counter[tuple[str, str]] = Counter()
         self._without_policy: Counter[str] = Counter()
+        self._lag_partitions: set[int] = set()  # input partitions whose lag series this worker publishes
 
     def account(self, key: bytes, partition: int, state: SubjectState) -> None:
         """Replace this subject's contribution with what its last emitted answers say."""
@@ -88,14 +89,20 @@ class Gauges:
         for bucket, n in self._without_policy.items():
             m.convictions_without_policy.labels(county=bucket).set(n)
 
-    def publish_lag(self, consumer: Any) -> None:
-        """Messages not yet handed to the agent, per assigned input partition."""
+    def publish_lag(self, consumer: Any) -> int | None:
+        """Messages not yet handed to the agent, per assigned input partition; returns their sum (None: no
+        assignment known yet). Partitions no longer assigned lose their series: a lost partition's last lag
+        would otherwise stay on this worker's /metrics for good, and ``ClearanceConsumerStalled`` fire on a
+        healthy idle worker."""
         from streams.worker.faust_patches import last_read_offset
 
         try:
             assignment = consumer.assignment()
         except Exception:  # consumer not started yet
-            return
+            return None
+        mine = {tp.partition for tp in assignment if tp.topic == self.input_topic}
+        self.drop_lag(self._lag_partitions - mine)
+        total = 0
         for tp in assignment:
             if tp.topic != self.input_topic:
                 continue
@@ -104,4 +111,14 @@ class Gauges:
                 continue
             read = last_read_offset(consumer, tp)
             position = (read + 1) if read is not None else 0
-            self.metrics.consumer_lag.labels(topic=tp.topic, partition=str(tp.partition)).set(max(0, high - position))
+            lag = max(0, high - position)
+            self.metrics.consumer_lag.labels(topic=tp.topic, partition=str(tp.partition)).set(lag)
+            self._lag_partitions.add(tp.partition)
+            total += lag
+        return total
+
+    def drop_lag(self, partitions: set[int]) -> None:
+        """Remove the lag series of input partitions this worker no longer holds."""
+        for partition in partitions & self._lag_partitions:
+            self.metrics.consumer_lag.remove(self.input_topic, str(partition))
+            self._lag_partitions.discard(partition)

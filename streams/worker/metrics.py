@@ -18,15 +18,19 @@ processing); an accepted event that then fails in the rules also increments
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import errno
+import threading
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any, Literal, NamedTuple
-from wsgiref.simple_server import WSGIServer
 
-from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, start_http_server
+from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
+from prometheus_client.exposition import choose_encoder
 
 from streams import RULESET_VERSION, __version__
 from streams.doj.quality import CODES as DATA_QUALITY_CODES
+from streams.errors import ClearanceError
 from streams.events.model import CANDIDATE_CHANGES, ERROR_KINDS, EVENT_TYPES, Retract, Upsert
 from streams.events.model import RETRACTED as RETRACTED_STATUS
 from streams.summary import RELIEF_FIGURES
@@ -41,8 +45,10 @@ __all__ = [
     "PROCESSING_BUCKETS",
     "RECORD_OPS",
     "SPECS",
+    "HealthCheck",
     "MetricSpec",
     "Metrics",
+    "MetricsPortError",
     "determination_label",
     "markdown_table",
     "serve",
@@ -299,11 +305,74 @@ def _member(value: str, allowed: tuple[str, ...], label: str) -> str:
     return value
 
 
-def serve(metrics_registry: CollectorRegistry, host: str, port: int) -> WSGIServer:
-    """Serve ``/metrics`` from a daemon thread (prometheus_client's own server, not Faust's web server, which
-    would expose table contents). Port 0 picks a free port (read it from ``server.server_port``); stop with
-    ``server.shutdown(); server.server_close()``."""
-    server, _thread = start_http_server(port, addr=host, registry=metrics_registry)
+class MetricsPortError(ClearanceError):
+    """The metrics address cannot be bound (in use, or not this machine's); the message names the setting."""
+
+
+# (ok, one-line reason) of a health endpoint; called on the server's thread, so it must only read a snapshot.
+HealthCheck = Callable[[], tuple[bool, str]]
+
+
+def _always_ok() -> tuple[bool, str]:
+    return True, "ok"
+
+
+class _Handler(BaseHTTPRequestHandler):
+    """``/metrics``, ``/healthz`` and ``/readyz``; any other path is 404 (a probe or scrape with a typo must fail,
+    not get the metrics)."""
+
+    server: _MetricsServer
+
+    def do_GET(self) -> None:
+        path = self.path.split("?", 1)[0]
+        if path == "/metrics":
+            encoder, content_type = choose_encoder(self.headers.get("Accept", ""))
+            self._send(200, encoder(self.server.registry), content_type)
+        elif path in ("/healthz", "/readyz"):
+            check = self.server.liveness if path == "/healthz" else self.server.readiness
+            ok, reason = check()
+            self._send(200 if ok else 503, f"{reason}\n".encode(), "text/plain; charset=utf-8")
+        else:
+            self._send(404, b"not found: /metrics, /healthz, /readyz\n", "text/plain; charset=utf-8")
+
+    def _send(self, status: int, body: bytes, content_type: str) -> None:
+        self.send_response(status)
+        self.send_header("Content-Type", content_type)
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def log_message(self, format: str, *args: Any) -> None:  # http.server's signature
+        """Silent: a scrape every few seconds would flood the worker's log."""
+
+
+class _MetricsServer(ThreadingHTTPServer):
+    daemon_threads = True
+
+    def __init__(self, address: tuple[str, int], registry: CollectorRegistry, liveness: HealthCheck,
+                 readiness: HealthCheck) -> None:
+        self.registry = registry
+        self.liveness = liveness
+        self.readiness = readiness
+        super().__init__(address, _Handler)
+
+
+def serve(
+    metrics_registry: CollectorRegistry, host: str, port: int, *, liveness: HealthCheck = _always_ok,
+    readiness: HealthCheck = _always_ok,
+) -> ThreadingHTTPServer:
+    """Serve ``/metrics``, ``/healthz`` (``liveness``) and ``/readyz`` (``readiness``) from a daemon thread; a
+    failing check answers 503 with its reason. Not Faust's web server, which would expose table contents. Port 0
+    picks a free port (read it from ``server.server_port``); stop with ``server.shutdown(); server.server_close()``.
+    A port in use is a :class:`MetricsPortError` with one line saying so."""
+    try:
+        server = _MetricsServer((host, port), metrics_registry, liveness, readiness)
+    except OSError as exc:
+        reason = "is in use by another program" if exc.errno == errno.EADDRINUSE else f"cannot be bound: {exc.strerror}"
+        raise MetricsPortError(
+            f"metrics address {host}:{port} {reason}; set CLEARANCE_METRICS_PORT (or --metrics-port) to a free port"
+        ) from None
+    threading.Thread(target=server.serve_forever, name="metrics-http", daemon=True).start()
     return server
 
 

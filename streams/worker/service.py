@@ -1,4 +1,5 @@
-"""One worker's shell around the faust app: start-up, the housekeeping timer, rebalance signals, /metrics.
+"""One worker's shell around the faust app: start-up, the housekeeping timer, rebalance signals, /metrics and the
+health endpoints, the watchdog's exit.
 
 ``create_app`` builds it with everything it needs (handler, gauges, refresher, metrics, settings); the agent, the
 timer and faust's signals in :mod:`streams.worker.app` only call it. Every reach into faust's internals goes
@@ -8,7 +9,12 @@ through :mod:`streams.worker.faust_patches`.
 from __future__ import annotations
 
 import asyncio
+import atexit
 import logging
+import os
+import signal
+import threading
+import time
 from collections.abc import Callable
 from datetime import date
 from typing import Any
@@ -17,10 +23,21 @@ from streams.settings import Settings
 from streams.worker import explain_api, faust_patches
 from streams.worker.gauges import Gauges
 from streams.worker.handler import EventHandler, utc_today
-from streams.worker.metrics import Metrics, serve
+from streams.worker.metrics import Metrics, MetricsPortError, serve
 from streams.worker.refresh import Refresher
+from streams.worker.watchdog import Limits, Observation, Status, Watchdog, readiness
 
 log = logging.getLogger(__name__)
+
+# Exit status when the watchdog ends the worker: EX_TEMPFAIL, "try again" (the supervisor restarts it).
+WATCHDOG_EXIT = 75
+# Exit status of a worker whose metrics port cannot be bound (a configuration error, like clearance worker's own).
+CONFIG_EXIT = 2
+# How long the watchdog's orderly stop may take before the process exits anyway (below Kubernetes' 60 s grace).
+STOP_GRACE_S = 30.0
+# The housekeeping timer runs every 2 s: a verdict older than these means the event loop is not turning.
+READY_STALE_S = 30.0
+LIVE_STALE_S = 120.0
 
 
 class WorkerService:
@@ -44,6 +61,10 @@ class WorkerService:
         self._metrics_server: Any = None
         self._explain_server: explain_api.ExplainServer | None = None
         self._explain_refused = False
+        self.watchdog = Watchdog(Limits(settings.watchdog_stall_s, settings.watchdog_rejoin_s), time.monotonic())
+        # the latest verdict: written by the event loop, read by the metrics server's thread (one reference)
+        self._status: Status | None = None
+        self.exit_reason: str | None = None
 
     @property
     def metrics(self) -> Metrics:
@@ -63,8 +84,15 @@ class WorkerService:
         self.metrics.set_build_info(self.handler.policies.fingerprint)
         if self._metrics_server is None and self.settings.metrics_port > 0:
             host, port = self.settings.metrics_host, self.settings.metrics_port
-            self._metrics_server = serve(self.metrics.registry, host, port)
-            log.info("metrics on http://%s:%d/metrics", host, port)
+            try:
+                self._metrics_server = serve(self.metrics.registry, host, port, liveness=self.liveness,
+                                             readiness=self.readiness)
+            except MetricsPortError as exc:
+                # At start-up nothing is held yet, and an orderly faust stop from inside this task would print
+                # tracebacks of its own: say it in one line and end the process.
+                _say(f"clearance worker: {exc}")
+                os._exit(CONFIG_EXIT)
+            log.info("metrics on http://%s:%d/metrics (health: /healthz, /readyz)", host, port)
         self.serve_explain()
 
     def serve_explain(self) -> None:
@@ -110,9 +138,11 @@ class WorkerService:
                  loop.__qualname__)
 
     def on_revoked(self, revoked: set[Any]) -> None:
-        """Subjects of revoked partitions now belong to another worker: stop counting them here."""
+        """Subjects and lag of revoked partitions now belong to another worker: stop counting them here."""
         self.metrics.rebalances.inc()
-        self.gauges.drop_partitions({tp.partition for tp in revoked if tp.topic == self.input_topic})
+        partitions = {tp.partition for tp in revoked if tp.topic == self.input_topic}
+        self.gauges.drop_partitions(partitions)
+        self.gauges.drop_lag(partitions)
 
     def on_rebalance_complete(self) -> None:
         """Table state of the assigned partitions is restored: re-check it against the policies (faust sends
@@ -124,9 +154,71 @@ class WorkerService:
         recovering = faust_patches.is_recovering(self.app)
         self.metrics.worker_recovering.set(1 if recovering else 0)
         consumer = getattr(self.app, "consumer", None)
-        if consumer is not None:
-            self.gauges.publish_lag(consumer)
+        lag = self.gauges.publish_lag(consumer) if consumer is not None else None
+        self.watch(recovering, lag or 0)
         if recovering or not self.ready:
             return
         await self.refresher.maybe_refresh(self.today())
         self.gauges.publish()
+
+    # -- watchdog and health ----------------------------------------------------------------------------------------
+
+    def watch(self, recovering: bool, lag: int) -> None:
+        """Feed the watchdog one observation; when it says so, stop the worker for a restart."""
+        assigned = faust_patches.assigned_partitions(self.app, self.input_topic) or set()
+        status = self.watchdog.observe(Observation(
+            at=time.monotonic(), assigned=len(assigned), lag=lag, consumed=self._handled(),
+            in_group=faust_patches.in_consumer_group(self.app), recovering=recovering))
+        self._status = status
+        if status.exit_reason is not None:
+            self.stop_for_restart(status.exit_reason)
+
+    def _handled(self) -> float:
+        """Messages of the input handled so far (accepted or dead-lettered): grows with every message."""
+        return sum(sample.value for metric in (self.metrics.events_consumed, self.metrics.invalid_events)
+                   for family in metric.collect() for sample in family.samples if sample.name.endswith("_total"))
+
+    def stop_for_restart(self, reason: str) -> None:
+        """Stop the worker the way SIGTERM does (faust commits what it handled, flushes the changelog and closes
+        the tables), then exit with :data:`WATCHDOG_EXIT`; if the orderly stop hangs (a broker that does not
+        answer), exit after :data:`STOP_GRACE_S` anyway, which is as safe as a kill -9: the offsets committed
+        never run ahead of the changelog, and unfinished events are handled again."""
+        if self.exit_reason is not None:
+            return
+        self.exit_reason = reason
+        log.critical("watchdog: %s; stopping the worker (exit status %d) for its supervisor to restart it",
+                     reason, WATCHDOG_EXIT)
+        atexit.register(_exit_now, WATCHDOG_EXIT, "")
+        timer = threading.Timer(STOP_GRACE_S, _exit_now, (WATCHDOG_EXIT, f"no orderly stop within {STOP_GRACE_S:g} s"))
+        timer.daemon = True
+        timer.start()
+        os.kill(os.getpid(), signal.SIGTERM)
+
+    def liveness(self) -> tuple[bool, str]:
+        """/healthz: the process is up and its event loop turns (called on the metrics server's thread)."""
+        if self.exit_reason is not None:
+            return False, f"exiting: {self.exit_reason}"
+        status = self._status
+        if status is not None and (age := time.monotonic() - status.observation.at) > LIVE_STALE_S:
+            return False, f"the event loop has not run housekeeping for {age:.0f} s"
+        return True, "ok"
+
+    def readiness(self) -> tuple[bool, str]:
+        """/readyz: started, in its group, holding partitions, not recovering, consuming its lag."""
+        status = self._status
+        if status is not None and (age := time.monotonic() - status.observation.at) > READY_STALE_S:
+            return False, f"the event loop has not run housekeeping for {age:.0f} s"
+        return readiness(status, started=self.ready)
+
+
+def _say(line: str) -> None:
+    """One line on the process's real stderr: faust's worker redirects ``sys.stderr`` into its log."""
+    os.write(2, f"{line}\n".encode())
+
+
+def _exit_now(code: int, why: str) -> None:
+    """End the process with ``code`` (from atexit, after faust's orderly stop; or from the grace timer)."""
+    if why:
+        _say(f"clearance worker: watchdog: {why}; exiting with status {code}")
+    logging.shutdown()
+    os._exit(code)

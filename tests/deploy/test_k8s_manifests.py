@@ -119,8 +119,9 @@ def test_metrics_port_is_consistent(manifests: dict[str, dict[str, Any]]) -> Non
     assert settings["CLEARANCE_METRICS_HOST"] == "0.0.0.0"
     (service_port,) = manifests["Service"]["spec"]["ports"]
     assert service_port["targetPort"] == "metrics" and service_port["port"] == port["containerPort"]
-    for probe in ("startupProbe", "livenessProbe", "readinessProbe"):
-        assert container[probe]["httpGet"] == {"path": "/metrics", "port": "metrics"}, probe
+    # the worker's health endpoints (streams/worker/metrics.py serves them beside /metrics; any other path is 404)
+    for probe, path in (("startupProbe", "/healthz"), ("livenessProbe", "/healthz"), ("readinessProbe", "/readyz")):
+        assert container[probe]["httpGet"] == {"path": path, "port": "metrics"}, probe
     (endpoint,) = manifests["PodMonitor"]["spec"]["podMetricsEndpoints"]
     assert (endpoint["port"], endpoint["path"]) == ("metrics", "/metrics")
 
