@@ -34,5 +34,5 @@ WORKDIR /var/lib/clearance
 VOLUME ["/var/lib/clearance"]
 EXPOSE 9108
 HEALTHCHECK --interval=30s --timeout=5s --start-period=60s --retries=3 \
-  CMD ["python", "-c", "import os, urllib.request; urllib.request.urlopen('http://127.0.0.1:' + os.environ.get('CLEARANCE_METRICS_PORT', '9108') + '/metrics', timeout=4)"]
+  CMD ["python", "-c", "import os, urllib.request; urllib.request.urlopen('http://127.0.0.1:' + os.environ.get('CLEARANCE_METRICS_PORT', '9108') + '/healthz', timeout=4)"]
 ENTRYPOINT ["clearance", "worker", "--policies", "/etc/clearance/policies.json"]

@@ -104,7 +104,7 @@ def test_metrics_listen_on_all_interfaces_on_the_exposed_port(runtime: Instructi
     env = env_of(runtime)
     assert env["CLEARANCE_METRICS_HOST"] == "0.0.0.0"
     assert last(runtime, "EXPOSE") == env["CLEARANCE_METRICS_PORT"] == "9108"
-    assert "/metrics" in last(runtime, "HEALTHCHECK") and "CLEARANCE_METRICS_PORT" in last(
+    assert "/healthz" in last(runtime, "HEALTHCHECK") and "CLEARANCE_METRICS_PORT" in last(
         runtime, "HEALTHCHECK"
     )
 
