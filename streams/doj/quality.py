@@ -13,6 +13,7 @@ import re
 from collections.abc import Iterable, Sequence
 
 from streams.doj import columns as C
+from streams.gocompat.memo import Memo, memo
 
 DOB_MISSING = "dob_missing"  # the person's PRI_DOB is empty: gogen reads the zero date ("always old enough")
 DOB_INVALID = "dob_invalid"  # PRI_DOB is not a YYYYMMDD date (e.g. ISO 1980-03-01): read as the zero date
@@ -39,7 +40,9 @@ def valid_yyyymmdd(text: str) -> bool:
     return day <= days
 
 
-_VALID: dict[str, bool] = {}  # a file repeats a few thousand date texts: their verdicts are remembered
+# A file repeats a few thousand date texts: their verdicts are remembered (texts of at most 16 characters, 8 MB;
+# the booleans are shared).
+_VALID: Memo[str, bool] = memo(8 << 20, entry_bytes=0, max_chars=16)
 
 
 def _date_flags(text: str, missing: str, invalid: str) -> tuple[str, ...]:
@@ -47,9 +50,7 @@ def _date_flags(text: str, missing: str, invalid: str) -> tuple[str, ...]:
         return (missing,)
     valid = _VALID.get(text)
     if valid is None:
-        valid = valid_yyyymmdd(text)
-        if len(_VALID) < 1 << 16:
-            _VALID[text] = valid
+        valid = _VALID.put(text, valid_yyyymmdd(text), text)
     return () if valid else (invalid,)
 
 

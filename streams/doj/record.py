@@ -32,13 +32,13 @@ from streams.doj.columns import (
 )
 from streams.gocompat.dates import NANOS_PER_DAY, add_duration, cached_date, parse_yyyymmdd, wrap_int64
 from streams.gocompat.gotext import go_trim_space
+from streams.gocompat.memo import Memo, memo
 
 # SENT_TIME_CODE → nanoseconds (gogen: D = 24h, Y = 2012-03-04 minus 2011-03-04 = 366 days, M = Y/12 = 30.5 days).
 UNIT_NANOS: dict[str, int] = {"D": NANOS_PER_DAY, "Y": 366 * NANOS_PER_DAY, "M": 366 * NANOS_PER_DAY // 12}
 _GO_ATOI = re.compile(r"[+-]?[0-9]+")
 _INT64_MIN, _INT64_MAX = -(1 << 63), (1 << 63) - 1
 SEE_COMMENT = "SEE COMMENT FOR CHARGE"
-_SECTION_CACHE_LIMIT = 1 << 16  # entries per cache of derived values (they stop growing there)
 
 
 @dataclass(slots=True)
@@ -94,8 +94,9 @@ def code_section_of(offense_descr: str, comment_text: str) -> str:
     return source.split("-", 1)[0]
 
 
-# (SENT_LENGTH, SENT_TIME_CODE) → nanoseconds; a file repeats a few hundred pairs.
-_SENTENCE_NANOS: dict[tuple[str, str], int] = {}
+# (SENT_LENGTH, SENT_TIME_CODE) → nanoseconds; a file repeats a few hundred pairs. An entry keeps its key tuple
+# (56 bytes; the unit is one of three interned letters) and an int (36 at most) alive besides the length's text.
+_SENTENCE_NANOS: Memo[tuple[str, str], int] = memo(1 << 20, entry_bytes=92, max_chars=32)
 
 
 def sentence_part_nanos(length: str, unit: str) -> int:
@@ -108,15 +109,14 @@ def sentence_part_nanos(length: str, unit: str) -> int:
     nanos = _SENTENCE_NANOS.get(key)
     if nanos is None:
         n = go_atoi(length)
-        nanos = 0 if n is None else wrap_int64(n * unit_nanos)
-        if len(_SENTENCE_NANOS) < _SECTION_CACHE_LIMIT:
-            _SENTENCE_NANOS[key] = nanos
+        nanos = _SENTENCE_NANOS.put(key, 0 if n is None else wrap_int64(n * unit_nanos), length)
     return nanos
 
 
 # OFFENSE_DESCR → code section, for offenses that do not defer to COMMENT_TEXT (then the comment is not read).
-# A file repeats a few thousand offense texts; the cache stops growing at _SECTION_CACHE_LIMIT entries.
-_SECTION_BY_OFFENSE: dict[str, str] = {}
+# A file repeats a few thousand offense texts; an entry keeps the offense text and its section (a new string)
+# alive, so both count towards the budget.
+_SECTION_BY_OFFENSE: Memo[str, str] = memo(4 << 20, entry_bytes=0, max_chars=512)
 
 cached_code_section: Callable[[str], str | None] = _SECTION_BY_OFFENSE.get
 """``cached_code_section(offense_descr)``: the code section :func:`code_section` derived for this OFFENSE_DESCR
@@ -135,9 +135,7 @@ def code_section(offense_descr: str, comment_text: str) -> str:
     if stripped in ("", SEE_COMMENT):
         return comment_text.split("-", 1)[0]
     section = offense_descr.split("-", 1)[0]
-    if len(_SECTION_BY_OFFENSE) < _SECTION_CACHE_LIMIT:
-        _SECTION_BY_OFFENSE[offense_descr] = section
-    return section
+    return _SECTION_BY_OFFENSE.put(offense_descr, section, offense_descr, section)
 
 
 _UNITS = frozenset(UNIT_NANOS)

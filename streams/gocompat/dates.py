@@ -18,6 +18,8 @@ from collections.abc import Callable
 from datetime import datetime, timedelta
 from typing import Any
 
+from streams.gocompat.memo import Memo, memo
+
 ZERO_TIME = datetime(1, 1, 1)
 MAX_TIME = datetime.max
 NANOS_PER_DAY = 86_400 * 10**9
@@ -179,10 +181,13 @@ class BeforeYearOne(datetime):
 # rely on it.
 MAX_DURATION = timedelta(microseconds=_INT64_MAX // 1000)
 
-_DATE_CACHE: dict[str, datetime] = {}
+# Texts of at most 16 characters (a date is 8; blank and short malformed dates repeat too), 16 MB: the ~60,000
+# distinct dates a statewide file holds (DOBs over a century, events over decades) at ~220 bytes each, with room.
+# An entry keeps its text and a datetime (a BeforeYearOne with its int: 104 bytes at most) alive.
+_DATES: Memo[str, datetime] = memo(16 << 20, entry_bytes=104, max_chars=16)
 _YYYYMMDD = re.compile(r"[0-9]{8}")
 
-cached_date: Callable[[str], datetime | None] = _DATE_CACHE.get
+cached_date: Callable[[str], datetime | None] = _DATES.get
 """``cached_date(text)``: what :func:`parse_yyyymmdd` answered for ``text`` before, or ``None``.
 
 A dict look-up (no Python frame): the per-row paths try ``cached_date(text) or parse_yyyymmdd(text)``."""
@@ -193,10 +198,10 @@ def parse_yyyymmdd(text: str) -> datetime:
     gogen's ``parseDate`` does).
 
     Year ``0000`` is a real date to Go (a :class:`BeforeYearOne`, before the zero time: gogen writes it as
-    ``01/05/0000`` and its years-since saturate at 292.3). Cached because a DOJ file repeats the same few
-    thousand dates millions of times.
+    ``01/05/0000`` and its years-since saturate at 292.3). Cached (short texts, within a byte budget: see
+    :mod:`streams.gocompat.memo`) because a DOJ file repeats the same few thousand dates millions of times.
     """
-    cached = _DATE_CACHE.get(text)
+    cached = _DATES.get(text)
     if cached is not None:
         return cached
     value = ZERO_TIME
@@ -206,9 +211,7 @@ def parse_yyyymmdd(text: str) -> datetime:
             value = (datetime if year else from_fields)(year, int(text[4:6]), int(text[6:8]))
         except ValueError:  # month or day out of range
             value = ZERO_TIME
-    if len(_DATE_CACHE) < 1_000_000:
-        _DATE_CACHE[text] = value
-    return value
+    return _DATES.put(text, value, text)
 
 
 def go_sub(a: datetime, b: datetime) -> timedelta:

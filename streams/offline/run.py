@@ -30,7 +30,7 @@ from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from functools import lru_cache, partial
+from functools import partial
 from itertools import islice, repeat
 from typing import TextIO
 
@@ -70,7 +70,7 @@ from streams.offline.single_pass import (
     SubjectResults,
     single_pass,
 )
-from streams.rules.info import possible_other_p64_charges
+from streams.rules.info import possible_other_p64_charges_cached
 from streams.rules.subject import Subject
 from streams.summary import (
     SummaryCounts,
@@ -84,8 +84,9 @@ CHANGED_DURING_RUN = "the input file changed while it was being classified"
 
 Progress = Callable[[int], None]
 
-# A file repeats the same few offense/comment pairs; the answer is a pure function of the pair.
-_possible_other = lru_cache(maxsize=1 << 16)(possible_other_p64_charges)
+# A file repeats the same few offense/comment pairs; the answer is a pure function of the pair (remembered
+# within a byte budget: a file of distinct long comments must not hold them all).
+_possible_other = possible_other_p64_charges_cached
 
 
 @dataclass(slots=True)

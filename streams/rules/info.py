@@ -17,6 +17,7 @@ from typing import Any
 from streams.doj.record import SEE_COMMENT
 from streams.gocompat.dates import ZERO_TIME, years_since
 from streams.gocompat.gotext import go_trim_space
+from streams.gocompat.memo import Memo, memo
 from streams.rules.matchers import code_facts
 from streams.rules.outcome import Decision, Determination
 
@@ -178,3 +179,17 @@ def possible_other_p64_charges(offense_descr: str, comment_text: str) -> str:
         if comment_sub is not None:
             return comment_text
     return ""
+
+
+# (OFFENSE_DESCR, COMMENT_TEXT) → the answer, for the offline classifier's every row with a comment: a file repeats
+# a few hundred pairs. An entry keeps its key tuple (56 bytes) and both texts alive (the answer is one of them).
+_POSSIBLE_OTHER: Memo[tuple[str, str], str] = memo(4 << 20, entry_bytes=56)
+
+
+def possible_other_p64_charges_cached(offense_descr: str, comment_text: str) -> str:
+    """:func:`possible_other_p64_charges`, remembered for short pairs within a byte budget."""
+    key = (offense_descr, comment_text)
+    found = _POSSIBLE_OTHER.get(key)
+    if found is None:
+        found = _POSSIBLE_OTHER.put(key, possible_other_p64_charges(offense_descr, comment_text), *key)
+    return found

@@ -6,9 +6,9 @@ gogen wrote them and translated where Python reads them differently: ``\\d`` is 
 classes, alternation, greedy groups) decides a match the same way in both engines.
 
 A 1M-row file repeats a few thousand code sections, so every question about a string is answered once: the
-first look-up runs all tables and stores a :class:`CodeFacts`; later look-ups are one dict hit. The caches
-stop growing at :data:`CACHE_LIMIT` entries so hostile event streams cannot exhaust memory (later strings are
-just recomputed).
+first look-up runs all tables and stores a :class:`CodeFacts`; later look-ups are one dict hit. The cache is
+bounded in bytes (:mod:`streams.gocompat.memo`): only short strings are remembered, within a budget, so a stream
+of distinct long values (valid input) cannot exhaust a worker's memory; such strings are just recomputed.
 """
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-CACHE_LIMIT = 200_000
+from streams.gocompat.memo import Memo, memo
 
 # -- Prop 64 (G:matchers/code_section_matchers.go) --------------------------------------------------------
 # A code section is a Prop 64 charge if any statute occurs anywhere in it; its canonical section is the
@@ -206,7 +206,17 @@ class CodeFacts:
     la_sections: frozenset[str]
 
 
-def _compute(code: str) -> CodeFacts:
+# The few distinct sets of matching keys, shared by every CodeFacts that has them (2^4 and 2^5 at most): a
+# cached entry then keeps no set of its own alive.
+_KEY_SETS: dict[frozenset[str], frozenset[str]] = {}
+
+
+def _shared(keys: frozenset[str]) -> frozenset[str]:
+    return _KEY_SETS.setdefault(keys, keys)
+
+
+def compute_facts(code: str) -> CodeFacts:
+    """Every matcher's answer for ``code``, computed (:func:`code_facts` remembers them)."""
     prop64 = _leftmost(_PROP64, code)
     related = _leftmost(_RELATED, code)
     subsection = _SUBSECTION_11357.search(code)
@@ -219,23 +229,28 @@ def _compute(code: str) -> CodeFacts:
         is_la_gang_enhancement=_LA_GANG.search(code) is not None,
         is_la_enhanceable_offense=_LA_ENHANCEABLE.search(code) is not None,
         subsection_11357=None if subsection is None else subsection.group(1),
-        config_sections=frozenset(key for key, p in _SECTIONS if p.search(code)),
-        la_sections=frozenset(key for key, p in _LA_SECTIONS if p.search(code)),
+        config_sections=_shared(frozenset(key for key, p in _SECTIONS if p.search(code))),
+        la_sections=_shared(frozenset(key for key, p in _LA_SECTIONS if p.search(code))),
     )
 
 
-_FACTS: dict[str, CodeFacts] = {}
+# Code sections (and offense and comment texts) of at most 256 characters with their matched related text, 16 MB:
+# ~40,000 distinct texts of ~60 characters. An entry keeps the text, its CodeFacts (112 bytes) and the matched
+# related text (a substring) alive; the key sets are shared.
+_FACTS: Memo[str, CodeFacts] = memo(16 << 20, entry_bytes=112)
 
 
 def code_facts(code: str) -> CodeFacts:
-    """All matcher answers for ``code``, computed once per distinct string."""
-    try:
-        return _FACTS[code]
-    except KeyError:
-        facts = _compute(code)
-        if len(_FACTS) < CACHE_LIMIT:
-            _FACTS[code] = facts
-        return facts
+    """All matcher answers for ``code``, computed once per distinct (short) string."""
+    facts = _FACTS.get(code)
+    if facts is None:
+        facts = compute_facts(code)
+        related = facts.related_text
+        if related is None:
+            _FACTS.put(code, facts, code)
+        else:
+            _FACTS.put(code, facts, code, related)
+    return facts
 
 
 def prop64_section(code: str) -> str | None:

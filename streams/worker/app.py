@@ -27,7 +27,7 @@ from streams.worker.metrics import Metrics
 from streams.worker.policies import Policies, load_policies
 from streams.worker.refresh import Refresher
 from streams.worker.service import WorkerService
-from streams.worker.store import FaustTableStore
+from streams.worker.store import ROCKSDB_OPTIONS, FaustTableStore
 
 TABLE = "subjects"
 YIELD_EVERY = 32  # events the agent handles between turns it gives the event loop
@@ -92,7 +92,7 @@ def create_app(settings: Settings, policies: Policies, metrics: Metrics | None =
     # partition's database (with use_partitioner=True faust probes every partition's database and hashes each
     # changelog key again). The refresh, which writes outside any event, names the partition itself
     # (FaustTableStore.put_outside_event).
-    table = app.Table(TABLE, key_type=bytes, value_type=bytes, partitions=partitions)
+    table = app.Table(TABLE, key_type=bytes, value_type=bytes, partitions=partitions, options=dict(ROCKSDB_OPTIONS))
     metrics = metrics if metrics is not None else Metrics.create(REGISTRY)
     gauges = Gauges(metrics, input_topic)
     store = FaustTableStore(table, input_topic, partitions)

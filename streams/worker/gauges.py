@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import logging
 from collections import Counter
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
@@ -33,13 +33,16 @@ def candidate_counts(determinations: Iterable[Det]) -> Counter[tuple[str, str]]:
 
 @dataclass(frozen=True, slots=True)
 class _Contribution:
-    partition: int
-    candidates: Counter[tuple[str, str]]
-    impact: dict[str, set[str]]
-    without_policy: Counter[str]
+    """One held person's share of the gauges, as sorted tuples: hashable, so equal contributions (most people's
+    are one of a few patterns) are one shared object and a held person costs the gauges only its dict entry."""
 
-    def impact_keys(self) -> Iterator[tuple[str, str]]:
-        return ((county, figure) for county, figures in self.impact.items() for figure in figures)
+    partition: int
+    candidates: tuple[tuple[tuple[str, str], int], ...]
+    impact: tuple[tuple[str, str], ...]
+    without_policy: tuple[tuple[str, int], ...]
+
+
+_SHARED_LIMIT = 100_000  # distinct contributions shared; beyond (never seen in practice) each is its own copy
 
 
 class Gauges:
@@ -49,6 +52,7 @@ class Gauges:
         self.metrics = metrics
         self.input_topic = input_topic
         self._contrib: dict[bytes, _Contribution] = {}
+        self._shared: dict[_Contribution, _Contribution] = {}
         self._candidates: Counter[tuple[str, str]] = Counter()
         self._impact: Counter[tuple[str, str]] = Counter()
         self._without_policy: Counter[str] = Counter()
@@ -61,18 +65,29 @@ class Gauges:
         without_policy: Counter[str] = Counter()
         for county, convictions in state.unpoliced.items():
             without_policy[county_bucket(county)] += convictions
-        contrib = _Contribution(partition, candidate_counts(dets), subject_impact(dets), without_policy)
+        impact = subject_impact(dets)
+        contrib = _Contribution(
+            partition,
+            tuple(sorted(candidate_counts(dets).items())),
+            tuple(sorted((county, figure) for county, figures in impact.items() for figure in figures)),
+            tuple(sorted(without_policy.items())),
+        )
+        shared = self._shared.get(contrib)
+        if shared is not None:
+            contrib = shared
+        elif len(self._shared) < _SHARED_LIMIT:
+            self._shared[contrib] = contrib
         self._contrib[key] = contrib
-        self._candidates.update(contrib.candidates)
-        self._impact.update(contrib.impact_keys())
-        self._without_policy.update(without_policy)
+        self._candidates.update(dict(contrib.candidates))
+        self._impact.update(contrib.impact)
+        self._without_policy.update(dict(contrib.without_policy))
 
     def drop(self, key: bytes) -> None:
         old = self._contrib.pop(key, None)
         if old is not None:
-            self._candidates.subtract(old.candidates)
-            self._impact.subtract(old.impact_keys())
-            self._without_policy.subtract(old.without_policy)
+            self._candidates.subtract(dict(old.candidates))
+            self._impact.subtract(old.impact)
+            self._without_policy.subtract(dict(old.without_policy))
 
     def drop_partitions(self, partitions: set[int]) -> None:
         """Subjects of these input partitions now belong to another worker: stop counting them here."""

@@ -238,12 +238,14 @@ class EventHandler:
             self.store.put(key, state, partition)
 
     def _note_unpoliced(self, state: SubjectState) -> None:
-        """Log each county name without a policy once (county names only: never people's data)."""
+        """Log each county name without a policy once (county names only: never people's data); the names are
+        record values, so only a bounded number of bounded prefixes is remembered."""
         for county in state.unpoliced:
-            if county not in self._unpoliced_logged:
-                self._unpoliced_logged.add(county)
+            name = county[:60]
+            if name not in self._unpoliced_logged and len(self._unpoliced_logged) < 1000:
+                self._unpoliced_logged.add(name)
                 log.warning("convictions in county %r have no policy: no determinations (counted in "
-                            "clearance_convictions_without_policy)", county[:60])
+                            "clearance_convictions_without_policy)", name)
 
     async def _complete_extract(self, event: RecordChangeEvent, partition: int, offset: int) -> None:
         """An extract of a source is complete on this partition: people of the partition who were not in it lose

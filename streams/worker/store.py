@@ -14,6 +14,21 @@ from typing import Any, Protocol
 from streams.kafka.partitioner import partition_for_key
 from streams.worker.state import SubjectState
 
+ROCKSDB_OPTIONS: dict[str, int] = {
+    "write_buffer_size": 16 << 20,
+    "max_write_buffer_number": 2,
+    "block_cache_size": 64 << 20,
+}
+"""Faust's RocksDB options for the subjects table (one database per partition a worker holds), in bytes.
+
+faust's defaults give every partition's database three 64 MB memtables and a 2 GB block cache: writing 256 MB of
+states (a changelog restore) left 134 MB resident and reading them back (the start-up re-check of every held
+person) 305 MB — per partition, so the whole table ended up in memory (issue #10 saw 933 MB after a restore of
+100,000 people).
+The table is a cache of its changelog (WAL off) written a few KB per event: two 16 MB memtables batch its writes,
+and 64 MB of cached blocks per partition keep the recently read people (30 MB and 91 MB for the same 256 MB,
+tests/worker/test_soak.py)."""
+
 
 class SubjectStore(Protocol):
     """Per-subject state, by subject key."""

@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import sys
+
 import pytest
 
+from streams.gocompat.memo import DICT_SLOT_BYTES, Memo
 from streams.rules import matchers
 from streams.rules.matchers import (
+    CodeFacts,
     code_facts,
     is_pc290,
     is_prop64,
@@ -219,10 +223,17 @@ def test_answers_are_memoised_per_string() -> None:
     assert code_facts("11357(A) HS") is code_facts("11357(A) HS")
 
 
-def test_cache_stops_growing_at_its_limit(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(matchers, "_FACTS", {})
-    monkeypatch.setattr(matchers, "CACHE_LIMIT", 2)
-    for code in ("11357 HS", "187 PC", "602 PC"):
+def test_cache_starts_over_at_its_byte_budget(monkeypatch: pytest.MonkeyPatch) -> None:
+    small = Memo[str, CodeFacts](budget=2 * (DICT_SLOT_BYTES + 112 + sys.getsizeof("11357 HS")), entry_bytes=112)
+    monkeypatch.setattr(matchers, "_FACTS", small)
+    for code in ("11357 HS", "187 PC"):
         code_facts(code)
-    assert len(matchers._FACTS) == 2
-    assert is_related("602 PC")  # still answered, just not stored
+    assert len(small.data) == 2
+    assert is_related("602 PC")  # still answered: the cache started over with it
+    assert list(small.data) == ["602 PC"] and small.clears == 1
+
+
+def test_long_strings_are_answered_but_not_remembered() -> None:
+    code = "11357(B) HS " + "X" * 10_000
+    assert code_facts(code).prop64_section == "11357"
+    assert matchers._FACTS.get(code) is None
