@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Install everything clearance-streams needs on a fresh machine: a .venv with the package and its test tools,
 # (with --kafka) the Apache Kafka jars from Maven Central, (with --prometheus) Debian's prometheus and (with
-# --browser) Debian's chromium and poppler-utils. Safe to run again: each step is skipped when done.
+# --browser) Debian's chromium and poppler-utils, and (with --kustomize) kustomize when neither kubectl nor kustomize
+# is on the PATH (built with the machine's Go into .venv/bin). Safe to run again: each step is skipped when done.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 PY="${PYTHON:-python3}"
@@ -45,6 +46,11 @@ for arg in "$@"; do
         $SUDO apt-get update -qq
         DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends \
           chromium poppler-utils fonts-dejavu-core >/dev/null
+      fi ;;
+    --kustomize)
+      # The k8s tests render deploy/k8s as `kubectl apply -k` does (kubectl's built-in kustomize, or kustomize).
+      if ! command -v kubectl >/dev/null && ! command -v kustomize >/dev/null && [[ ! -x .venv/bin/kustomize ]]; then
+        GOBIN="$PWD/.venv/bin" go install sigs.k8s.io/kustomize/kustomize/v5@v5.5.0
       fi ;;
   esac
 done

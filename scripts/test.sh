@@ -5,7 +5,7 @@
 # Extra arguments go to pytest.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-bash scripts/setup.sh --kafka --prometheus --browser
+bash scripts/setup.sh --kafka --prometheus --browser --kustomize
 .venv/bin/ruff check streams tests bench
 .venv/bin/mypy
 exec .venv/bin/python -m pytest "$@"
