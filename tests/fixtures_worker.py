@@ -16,16 +16,18 @@ import sys
 import time
 import urllib.request
 from collections.abc import Callable, Iterable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
 import pytest
+from aiokafka import TopicPartition
+from fixtures_kafka import free_port
 from prometheus_client.parser import text_string_to_metric_families
 
 from streams.cli import main as cli_main
 from streams.kafka.clients import consumer, producer
-from streams.kafka.topics import create_topics
+from streams.kafka.topics import create_topics, partition_count
 from streams.rules.flows.registry import FLOWS
 from streams.settings import DETERMINATIONS, Settings
 from streams.tools.export import active_determinations, read_latest
@@ -124,6 +126,14 @@ class WorkerProcess:
             os.killpg(self.proc.pid, sig)
             self.proc.wait(30)
 
+    def signal(self, sig: int) -> None:
+        """Send ``sig`` (SIGSTOP, SIGCONT: a GC pause or a VM freeze) to the worker without waiting for it."""
+        assert self.proc is not None and self.proc.poll() is None, "the worker is not running"
+        os.killpg(self.proc.pid, sig)
+
+    def exited(self) -> bool:
+        return self.proc is not None and self.proc.poll() is not None
+
     def stop(self) -> None:
         if self.proc is not None and self.proc.poll() is None:
             os.killpg(self.proc.pid, signal.SIGTERM)
@@ -142,10 +152,16 @@ def worker_factory(kafka_settings: Settings, tmp_path: Path) -> Iterator[Callabl
     asyncio.run(create_topics(kafka_settings, 4))
     workers: list[WorkerProcess] = []
 
-    def make(policies: dict[str, Any]) -> WorkerProcess:
+    def make(policies: dict[str, Any], name: str = "") -> WorkerProcess:
+        """A worker; a ``name`` gives it its own data dir, metrics port and log (several workers in one group)."""
         path = tmp_path / f"policies-{len(workers)}.json"
         path.write_text(json.dumps(policies))
-        worker = WorkerProcess(kafka_settings, path, tmp_path / "worker.log")
+        settings, log = kafka_settings, tmp_path / "worker.log"
+        if name:
+            (tmp_path / name).mkdir()
+            settings = replace(kafka_settings, data_dir=tmp_path / name, metrics_port=free_port())
+            log = tmp_path / f"worker-{name}.log"
+        worker = WorkerProcess(settings, path, log)
         workers.append(worker)
         return worker
 
@@ -186,6 +202,59 @@ async def _read_all(settings: Settings, topic: str, idle: float) -> list[Any]:
     finally:
         await client.stop()
     return out
+
+
+async def _group_behind(settings: Settings, topic: str) -> int:
+    """Messages of ``topic`` past the worker group's committed offsets, summed over its partitions (the group is
+    only asked; this client joins nothing)."""
+    group = settings.topic("clearance-streams")  # the app id the worker processes run with (WorkerProcess.env)
+    partitions = await partition_count(settings, topic)
+    assert partitions, f"no topic {topic}"
+    client = consumer(settings, group_id=group, enable_auto_commit=False)
+    await client.start()
+    try:
+        tps = [TopicPartition(topic, p) for p in range(partitions)]
+        ends = await client.end_offsets(tps)
+        behind = 0
+        for tp in tps:
+            behind += ends[tp] - (await client.committed(tp) or 0)
+        return behind
+    finally:
+        await client.stop()
+
+
+def group_behind(settings: Settings, topic: str) -> int:
+    return asyncio.run(_group_behind(settings, topic))
+
+
+def wait_until(predicate: Callable[[], bool], timeout: float, what: str) -> None:
+    """Poll ``predicate`` until true (no fixed sleeps: a busy machine only makes it slower)."""
+    deadline = time.monotonic() + timeout
+    while not predicate():
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out waiting for {what}")
+        time.sleep(0.3)
+
+
+async def _read_records(settings: Settings, topic: str, idle: float) -> list[Any]:
+    client = consumer(settings, topic, group_id=None, enable_auto_commit=False)
+    await client.start()
+    out: list[Any] = []
+    try:
+        last = time.monotonic()
+        while time.monotonic() - last < idle:
+            batch = await client.getmany(timeout_ms=200)
+            for records in batch.values():
+                out.extend(records)
+                last = time.monotonic()
+    finally:
+        await client.stop()
+    return out
+
+
+def read_records(settings: Settings, topic: str, idle: float = 2.0) -> list[Any]:
+    """Every record of a topic (aiokafka's ConsumerRecord: partition, offset, key, value), each partition in order."""
+    return asyncio.run(_read_records(settings, topic, idle))
 
 
 def read_all(settings: Settings, topic: str, idle: float = 2.0) -> list[Any]:

@@ -30,6 +30,9 @@ from streams.worker.service import WorkerService
 from streams.worker.store import ROCKSDB_OPTIONS, FaustTableStore
 
 TABLE = "subjects"
+# The group drops a worker that sent no heartbeat for this long (its partitions go to another); the zombie fence
+# (faust_patches.fence_zombie_writes) holds a worker's writes past it.
+SESSION_TIMEOUT_S = 10.0
 YIELD_EVERY = 32  # events the agent handles between turns it gives the event loop
 
 
@@ -50,7 +53,7 @@ def create_app(settings: Settings, policies: Policies, metrics: Metrics | None =
     """Build the worker's app. ``settings.partitions`` must equal the input topic's (the table is co-partitioned
     with it); ``metrics`` default to a bundle on prometheus_client's global registry. The built
     :class:`WorkerService` is ``app.clearance``."""
-    faust_patches.apply(settings.fetch_max_wait_ms)
+    faust_patches.apply(settings.fetch_max_wait_ms, SESSION_TIMEOUT_S)
     partitions = settings.partitions
     app_id = settings.topic(settings.app_id)
     datadir = settings.data_dir / "worker" / app_id  # one datadir per app id: RocksDB files must not mix
@@ -67,7 +70,7 @@ def create_app(settings: Settings, policies: Policies, metrics: Metrics | None =
         value_serializer="raw",
         topic_partitions=partitions,
         topic_replication_factor=settings.replication_factor,
-        broker_session_timeout=10.0,
+        broker_session_timeout=SESSION_TIMEOUT_S,
         broker_heartbeat_interval=3.0,
         broker_commit_interval=1.0,
         consumer_auto_offset_reset="earliest",

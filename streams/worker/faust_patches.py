@@ -1,8 +1,10 @@
 """Everything that touches faust's (and mode's) internals, in one place, for the faust versions it was tested on.
 
-* Four measured fixes to faust-streaming 0.15 defaults that faust offers no setting for (:func:`apply`): each a
-  small, idempotent patch applied by ``create_app``; ``tests/worker/test_faust_patches.py`` pins what each must
-  keep doing, and BENCHMARKS.md has the figures.
+* Three measured fixes to faust-streaming 0.15 defaults that faust offers no setting for, and the fence that keeps
+  a worker thawed after its group dropped it from writing (:func:`apply`): each a small, idempotent patch applied
+  by ``create_app``; ``tests/worker/test_faust_patches.py`` pins what each must keep doing, and BENCHMARKS.md has
+  the figures. (A fourth speed patch, which handed fetched messages to the streams without faust's per-message
+  tasks, was dropped: with it a worker frozen past the session timeout lost offset ranges; see BENCHMARKS.md.)
 * The few reaches into private faust state the worker needs (the aiokafka producer behind faust's, the last
   offset handed to the agent, table writes outside an event, the Monitor sensor, the web switch, recovery state).
 
@@ -13,13 +15,19 @@ silently does nothing (or breaks) on a faust whose internals moved.
 from __future__ import annotations
 
 import asyncio
+import logging
+import os
+import time
 import weakref
-from collections.abc import Callable, Generator, Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
 from streams.errors import ClearanceError
+from streams.worker.lease import FENCED_EXIT_CODE, Lease
+
+log = logging.getLogger(__name__)
 
 # faust-streaming versions whose internals these functions were written and tested against: [low, high).
 TESTED_VERSIONS = ((0, 15), (0, 16))
@@ -50,13 +58,13 @@ def check_version(version: str | None = None) -> str:
     return version
 
 
-def apply(fetch_max_wait_ms: int) -> None:
-    """Check the faust version and apply the four measured fixes (each idempotent)."""
+def apply(fetch_max_wait_ms: int, session_timeout: float) -> None:
+    """Check the faust version, apply the three measured fixes and the zombie fence (each idempotent)."""
     check_version()
     shorten_fetch_wait(fetch_max_wait_ms)
     rocksdb_without_wal()
-    deliver_without_tasks()
     publish_without_yield()
+    fence_zombie_writes(session_timeout)
 
 
 def _replace(cls: type, name: str, wrap: Callable[[Any], Any]) -> None:
@@ -117,64 +125,122 @@ def rocksdb_without_wal() -> None:
     _replace(faust_rocksdb.RocksDBOptions, "open", wrap)
 
 
-class _Started:
-    """Await a coroutine that already ran up to its first suspension, which handed out ``pending``."""
+_lease: Lease | None = None
+_exit: Callable[[int], Any] = os._exit  # the fence's way out (tests replace it)
 
-    __slots__ = ("_coro", "_pending")
 
-    def __init__(self, coro: Any, pending: Any) -> None:
-        self._coro = coro
-        self._pending = pending
+def fence_zombie_writes(session_timeout: float) -> Lease:
+    """Keep a worker that was out of its group (frozen past the session timeout) from writing as its partitions'
+    owner: :mod:`streams.worker.lease` has the rules, this feeds them from aiokafka and enforces them.
 
-    def __await__(self) -> Generator[Any, Any, Any]:
-        coro, pending = self._coro, self._pending
-        while True:
+    * A heartbeat or group sync answered without error renews the lease from the moment it was sent.
+    * Every produce request (outputs, dead letters and the table's changelog share faust's one producer) waits
+      while the lease has run out, until a heartbeat of the same membership succeeds.
+    * When the coordinator drops the membership (the broker no longer knows the member or its generation; not
+      the worker's own leaving at shutdown), the process exits at once with ``FENCED_EXIT_CODE``: what it holds
+      unsent was computed by a zombie and dies with it; committed offsets, the changelog and the outputs hold only
+      what owners wrote, and the restarted worker rejoins and restores from them.
+
+    Only faust's own worker consumer and producer are fenced (their aiokafka clients carry the lease); any other
+    aiokafka client in the process is left alone. Returns the process's lease (one worker app per process;
+    applying again keeps it, with the new timeout)."""
+    from aiokafka.consumer.group_coordinator import CoordinatorGroupRebalance, GroupCoordinator
+    from aiokafka.producer.sender import SendProduceReqHandler
+    from aiokafka.protocol.group import JoinGroupRequest
+    from faust.transport.drivers import aiokafka as faust_aiokafka
+
+    global _lease
+    if _lease is None:
+        _lease = Lease(session_timeout)
+    lease = _lease
+    lease.session_timeout = session_timeout
+    unknown = JoinGroupRequest.UNKNOWN_MEMBER_ID
+
+    def fenced(client: Any) -> bool:
+        return getattr(client, "_clearance_lease", None) is lease
+
+    def wrap_consumer(original: Any) -> Any:
+        def _create_consumer(self: Any, loop: Any) -> Any:
+            consumer = original(self, loop)
+            if not self.app.client_only:  # a worker's consumer (in a group)
+                consumer._client._clearance_lease = lease  # the client its group coordinator sends through
+            return consumer
+
+        return _create_consumer
+
+    def wrap_producer(original: Any) -> Any:
+        def _new_producer(self: Any, transactional_id: str | None = None) -> Any:
+            producer = original(self, transactional_id)
+            producer.client._clearance_lease = lease  # the client its sender sends through
+            return producer
+
+        return _new_producer
+
+    def wrap_heartbeat(original: Any) -> Any:
+        async def _do_heartbeat(self: Any) -> Any:
+            sent_at = time.monotonic()
+            ok = await original(self)
+            if ok and fenced(self._client):  # also "rebalance in progress": the member is still in the group
+                lease.renew(sent_at)
+            return ok
+
+        return _do_heartbeat
+
+    def wrap_sync(original: Any) -> Any:
+        async def _send_sync_group_request(self: Any, request: Any) -> Any:
+            sent_at = time.monotonic()
+            assignment = await original(self, request)
+            if assignment is not None and fenced(self._coordinator._client):
+                lease.renew(sent_at)
+            return assignment
+
+        return _send_sync_group_request
+
+    def wrap_leave(original: Any) -> Any:
+        async def _maybe_leave_group(self: Any) -> Any:
+            self._clearance_leaving = True  # its reset_generation is the worker's own doing, not a fence
             try:
-                value = yield pending
-            except BaseException as exc:  # a cancellation (or any throw) goes to the coroutine, as with await
-                try:
-                    pending = coro.throw(exc)
-                except StopIteration as stop:
-                    return stop.value
-                continue
-            try:
-                pending = coro.send(value)
-            except StopIteration as stop:
-                return stop.value
+                return await original(self)
+            finally:
+                self._clearance_leaving = False
 
+        return _maybe_leave_group
 
-def deliver_without_tasks() -> None:
-    """Hand each fetched message to the streams without four asyncio tasks when delivery does not block.
+    def wrap_reset(original: Any) -> Any:
+        def reset_generation(self: Any) -> Any:
+            if (self.member_id != unknown and not getattr(self, "_clearance_leaving", False)
+                    and fenced(self._client)):
+                log.critical("fenced: the consumer group dropped this worker (no heartbeat for %.0f s past its "
+                             "lease: frozen or cut off), so another worker may own its partitions; exiting with "
+                             "code %d without sending what it computed since", lease.lapsed_for(time.monotonic()),
+                             FENCED_EXIT_CODE)
+                for handler in logging.getLogger().handlers:
+                    handler.flush()
+                _exit(FENCED_EXIT_CODE)
+            return original(self)
 
-    faust's fetch loop awaits ``wait_first(callback(message), suspend_flow.wait())`` for every message, and
-    ``wait_first`` wraps each coroutine, plus the service's stopped and crashed events, in a task and
-    ``asyncio.wait``s on them: ~10 % of the worker's CPU. Delivery blocks only when a stream's buffer is full or
-    flow is suspended for a rebalance; otherwise the callback finishes at its first step. So the callback is
-    run one step inline: if it finished, that is the result (the suspend-flow waiter is discarded unstarted);
-    if it would block, it continues as a task raced against the other waiters exactly as faust does.
-    """
-    from faust.transport.consumer import Consumer
-    from mode.services import WaitResults
+        return reset_generation
 
-    def wrap(original: Any) -> Any:
-        async def wait_first(self: Any, *coros: Any, timeout: Any = None) -> Any:
-            if (timeout is not None or len(coros) != 2 or not asyncio.iscoroutine(coros[0])
-                    or self._stopped.is_set() or self._crashed.is_set()):
-                return await original(self, *coros, timeout=timeout)
-            first, other = coros
-            try:
-                pending = first.send(None)
-            except BaseException as exc:  # finished (StopIteration) or failed, either way at its first step
-                if asyncio.iscoroutine(other):
-                    other.close()  # never started: closing it avoids "coroutine was never awaited"
-                if isinstance(exc, StopIteration):
-                    return WaitResults([first], [exc.value], False)
-                raise
-            return await original(self, asyncio.ensure_future(_Started(first, pending)), other)
+    def wrap_send(original: Any) -> Any:
+        async def do(self: Any, node_id: Any) -> Any:
+            if fenced(self._client) and not lease.valid(time.monotonic()):
+                log.warning("holding writes: no proof for %.1f s past its lease that this worker is still in its "
+                            "group", lease.lapsed_for(time.monotonic()))
+                while not lease.valid(time.monotonic()):
+                    await asyncio.sleep(0.05)
+                log.info("writes released: the group still knows this worker")
+            return await original(self, node_id)
 
-        return wait_first
+        return do
 
-    _replace(Consumer, "wait_first", wrap)
+    _replace(faust_aiokafka.AIOKafkaConsumerThread, "_create_consumer", wrap_consumer)
+    _replace(faust_aiokafka.Producer, "_new_producer", wrap_producer)
+    _replace(GroupCoordinator, "_do_heartbeat", wrap_heartbeat)
+    _replace(GroupCoordinator, "_maybe_leave_group", wrap_leave)
+    _replace(GroupCoordinator, "reset_generation", wrap_reset)
+    _replace(CoordinatorGroupRebalance, "_send_sync_group_request", wrap_sync)
+    _replace(SendProduceReqHandler, "do", wrap_send)
+    return lease
 
 
 def publish_without_yield() -> None:
@@ -183,8 +249,8 @@ def publish_without_yield() -> None:
     Table writes (the changelog) queue in faust's producer buffer, whose task publishes them through
     ``Topic._get_producer`` → ``app.maybe_start_producer``, wrapped in mode's ``stampede``, which always
     ``await asyncio.sleep(0)``: one changelog message per event-loop turn. An agent that no longer spends
-    several turns per event (``deliver_without_tasks``) then outruns the buffer, which throttles the stream with
-    a "producer buffer full" warning. Once the producer runs there is nothing to start, so it is returned as is.
+    several turns per event then outruns the buffer, which throttles the stream with a "producer buffer full"
+    warning. Once the producer runs there is nothing to start, so it is returned as is.
     """
     from faust.topics import Topic
 

@@ -3,24 +3,24 @@
 from __future__ import annotations
 
 import asyncio
-import gc
-import warnings
+import time
 from types import SimpleNamespace
 from typing import Any
 
 import pytest
+from aiokafka.consumer.group_coordinator import CoordinatorGroupRebalance, GroupCoordinator
+from aiokafka.producer.sender import SendProduceReqHandler
+from aiokafka.protocol.group import JoinGroupRequest
 from faust.topics import Topic
-from faust.transport.consumer import Consumer
-from mode import Service
 
 from streams.worker import faust_patches
 from streams.worker.faust_patches import FaustVersionError, check_version
+from streams.worker.lease import FENCED_EXIT_CODE, Lease
 
 
 @pytest.fixture(autouse=True, scope="module")
 def _patched() -> None:
-    """The two patches these tests pin, applied as ``create_app`` applies them (not at import)."""
-    faust_patches.deliver_without_tasks()
+    """The patch these tests pin, applied as ``create_app`` applies it (not at import)."""
     faust_patches.publish_without_yield()
 
 
@@ -38,80 +38,6 @@ def test_removing_the_monitor_twice_is_harmless() -> None:
     faust_patches.remove_monitor(app)
     faust_patches.remove_monitor(app)  # faust restarts a crashed agent, which runs the start-up again
     assert app.sensors == {"other"}
-
-
-async def _wait_first(service: Service, *coros: Any) -> Any:
-    return await Consumer.wait_first(service, *coros)  # type: ignore[arg-type]
-
-
-async def test_a_callback_that_does_not_block_runs_inline_without_tasks() -> None:
-    service, flow = Service(), asyncio.Event()
-    delivered: list[str] = []
-
-    async def callback(value: str) -> str:
-        delivered.append(value)
-        return value.upper()
-
-    loop = asyncio.get_running_loop()
-    created: list[Any] = []
-
-    def count_tasks(loop: asyncio.AbstractEventLoop, coro: Any, **kwargs: Any) -> asyncio.Task[Any]:
-        created.append(coro)
-        return asyncio.Task(coro, loop=loop, **kwargs)
-
-    loop.set_task_factory(count_tasks)
-    try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("error")  # "coroutine ... was never awaited" would be a RuntimeWarning
-            result = await _wait_first(service, callback("m1"), flow.wait())
-            gc.collect()
-    finally:
-        loop.set_task_factory(None)
-    assert delivered == ["m1"]
-    assert result.results == ["M1"] and not result.stopped
-    assert created == []  # faust's own wait_first makes four tasks here
-
-
-async def test_a_blocked_callback_finishes_as_a_task_with_its_result() -> None:
-    service, flow, room = Service(), asyncio.Event(), asyncio.Event()
-
-    async def callback() -> str:
-        await room.wait()  # a full stream buffer
-        await asyncio.sleep(0)
-        return "delivered"
-
-    asyncio.get_running_loop().call_later(0.01, room.set)
-    result = await _wait_first(service, callback(), flow.wait())
-    assert result.results == ["delivered"] and not result.stopped
-
-
-async def test_a_suspended_flow_still_interrupts_a_blocked_callback() -> None:
-    """faust's rebalance sets suspend_flow; the blocked delivery must be abandoned (and cancelled) then."""
-    service, flow, never = Service(), asyncio.Event(), asyncio.Event()
-    cancelled = asyncio.Event()
-
-    async def callback() -> None:
-        try:
-            await never.wait()
-        except asyncio.CancelledError:
-            cancelled.set()
-            raise
-
-    asyncio.get_running_loop().call_later(0.01, flow.set)
-    result = await asyncio.wait_for(_wait_first(service, callback(), flow.wait()), 2)
-    assert result.results == [True]  # the suspend-flow waiter won
-    await asyncio.wait_for(cancelled.wait(), 2)
-
-
-async def test_a_callback_error_propagates_as_before() -> None:
-    async def callback() -> None:
-        raise KeyError("boom")
-
-    with warnings.catch_warnings():
-        warnings.simplefilter("error")
-        with pytest.raises(KeyError):
-            await _wait_first(Service(), callback(), asyncio.Event().wait())
-        gc.collect()
 
 
 async def test_a_running_producer_is_returned_without_a_loop_turn() -> None:
@@ -163,3 +89,110 @@ def test_a_patch_applied_again_wraps_the_original_not_its_own_wrapper() -> None:
     faust_patches._replace(Target, "name", wrap)
     faust_patches._replace(Target, "name", wrap)  # every create_app applies the patches
     assert Target().name() == "patched(faust)"
+
+
+def test_a_lease_holds_from_a_proof_sent_until_the_session_timeout_less_the_margin() -> None:
+    lease = Lease(session_timeout=10.0, margin=1.0)
+    assert lease.valid(0.0) and lease.lapsed_for(5.0) == 0  # not in a group yet: nothing to fence
+    lease.renew(100.0)
+    lease.renew(99.0)  # an older proof answered late does not move it back
+    assert lease.valid(108.9) and not lease.valid(109.0)
+    assert lease.lapsed_for(111.5) == pytest.approx(2.5)
+
+
+@pytest.fixture
+def fence(monkeypatch: pytest.MonkeyPatch) -> Any:
+    """A fresh lease and the fence's hooks over stand-ins for what aiokafka does below them; every patched
+    method is put back afterwards. Yields (lease, exits, sends)."""
+    exits: list[int] = []
+    sends: list[Any] = []
+
+    async def produce(self: Any, node_id: Any) -> str:
+        sends.append(node_id)
+        return "sent"
+
+    async def heartbeat(self: Any) -> Any:
+        return self.answer
+
+    async def sync(self: Any, request: Any) -> Any:
+        return self.assignment
+
+    async def leave(self: Any) -> None:
+        self.reset_generation()
+
+    def reset(self: Any) -> None:
+        self.member_id = JoinGroupRequest.UNKNOWN_MEMBER_ID
+
+    for cls, name, stand_in in ((SendProduceReqHandler, "do", produce), (GroupCoordinator, "_do_heartbeat", heartbeat),
+                                (CoordinatorGroupRebalance, "_send_sync_group_request", sync),
+                                (GroupCoordinator, "_maybe_leave_group", leave),
+                                (GroupCoordinator, "reset_generation", reset)):
+        monkeypatch.setattr(cls, name, getattr(cls, name))
+        monkeypatch.setattr(cls, f"_clearance_original_{name}", stand_in, raising=False)
+    monkeypatch.setattr(faust_patches, "_lease", None)
+    monkeypatch.setattr(faust_patches, "_exit", exits.append)
+    lease = faust_patches.fence_zombie_writes(10.0)
+    return lease, exits, sends
+
+
+async def test_a_worker_past_its_lease_holds_its_writes_until_a_heartbeat_proves_it_is_still_in_the_group(
+    fence: Any,
+) -> None:
+    lease, exits, sends = fence
+    coordinator = SimpleNamespace(_client=SimpleNamespace(_clearance_lease=lease), answer=True)
+    handler = SimpleNamespace(_client=coordinator._client)
+    lease.renew(time.monotonic() - 30)  # thawed after a 30 s freeze: the group may have given the partitions away
+    sending = asyncio.ensure_future(SendProduceReqHandler.do(handler, 1))  # type: ignore[arg-type]
+    await asyncio.sleep(0.2)
+    assert not sending.done() and sends == []  # held: no produce request reaches the broker
+    assert await GroupCoordinator._do_heartbeat(coordinator) is True  # type: ignore[arg-type]
+    assert await asyncio.wait_for(sending, 5) == "sent"  # the same membership was still there: the writes go out
+    assert sends == [1] and exits == []
+
+
+async def test_a_group_sync_renews_the_lease_and_other_clients_are_never_held(fence: Any) -> None:
+    lease, _, sends = fence
+    lease.renew(time.monotonic() - 30)
+    rebalance = SimpleNamespace(_coordinator=SimpleNamespace(_client=SimpleNamespace(_clearance_lease=lease)),
+                                assignment=b"assigned")
+    stranger = SimpleNamespace(_client=SimpleNamespace())  # e.g. a replay producer in the same process
+    assert await asyncio.wait_for(SendProduceReqHandler.do(stranger, 7), 2) == "sent"  # type: ignore[arg-type]
+    assert not lease.valid(time.monotonic())
+    assert await CoordinatorGroupRebalance._send_sync_group_request(rebalance, None) == b"assigned"  # type: ignore
+    assert lease.valid(time.monotonic())
+    assert await asyncio.wait_for(SendProduceReqHandler.do(SimpleNamespace(_client=rebalance._coordinator._client),
+                                                           2), 2) == "sent"  # type: ignore[arg-type]
+    assert sends == [7, 2]
+
+
+async def test_a_worker_the_group_dropped_exits_at_once_and_one_leaving_on_its_own_does_not(fence: Any) -> None:
+    lease, exits, _ = fence
+    dropped = SimpleNamespace(_client=SimpleNamespace(_clearance_lease=lease), member_id="m-1")
+    GroupCoordinator.reset_generation(dropped)  # type: ignore[arg-type]  # "unknown member id" from the broker
+    assert exits == [FENCED_EXIT_CODE]
+    leaving = SimpleNamespace(_client=SimpleNamespace(_clearance_lease=lease), member_id="m-2")
+    leaving.reset_generation = lambda: GroupCoordinator.reset_generation(leaving)  # type: ignore[arg-type]
+    await GroupCoordinator._maybe_leave_group(leaving)  # type: ignore[arg-type]  # shutdown
+    stranger = SimpleNamespace(_client=SimpleNamespace(), member_id="m-3")  # not the worker's consumer
+    GroupCoordinator.reset_generation(stranger)  # type: ignore[arg-type]
+    never_joined = SimpleNamespace(_client=dropped._client, member_id=JoinGroupRequest.UNKNOWN_MEMBER_ID)
+    GroupCoordinator.reset_generation(never_joined)  # type: ignore[arg-type]
+    assert exits == [FENCED_EXIT_CODE]
+    assert leaving.member_id == stranger.member_id == JoinGroupRequest.UNKNOWN_MEMBER_ID
+
+
+def test_only_the_workers_own_consumer_and_producer_carry_the_lease(monkeypatch: pytest.MonkeyPatch) -> None:
+    from faust.transport.drivers.aiokafka import AIOKafkaConsumerThread, Producer
+
+    built = SimpleNamespace(_client=SimpleNamespace(), client=SimpleNamespace())
+    for cls, name in ((AIOKafkaConsumerThread, "_create_consumer"), (Producer, "_new_producer")):
+        monkeypatch.setattr(cls, name, getattr(cls, name))
+        monkeypatch.setattr(cls, f"_clearance_original_{name}", lambda self, arg=None: built, raising=False)
+    monkeypatch.setattr(faust_patches, "_lease", None)
+    lease = faust_patches.fence_zombie_writes(10.0)
+    client_only = SimpleNamespace(app=SimpleNamespace(client_only=True))
+    AIOKafkaConsumerThread._create_consumer(client_only, None)  # type: ignore[arg-type]
+    assert not hasattr(built._client, "_clearance_lease")
+    AIOKafkaConsumerThread._create_consumer(SimpleNamespace(app=SimpleNamespace(client_only=False)), None)  # type: ignore
+    Producer._new_producer(None)  # type: ignore[arg-type]
+    assert built._client._clearance_lease is lease and built.client._clearance_lease is lease
