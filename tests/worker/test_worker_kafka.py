@@ -1,25 +1,32 @@
 """The streaming pipeline on the real broker: replay → worker → export equals ``clearance classify``, whatever the
-order of subjects, across a kill -9, and with bad input around; incremental changes produce the right candidates."""
+order of subjects, across kill -9s of the worker and of the broker and rebalances, and with bad input around;
+incremental changes produce the right candidates."""
 
 from __future__ import annotations
 
 import asyncio
 import json
+import os
 import random
+import signal
 from collections import defaultdict
 from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
 from factories import LA, conviction, deceased
+from fixtures_kafka import BROKER_START_TIMEOUT_S
 from fixtures_worker import (
+    WorkerProcess,
     classify_reference,
     classify_summaries,
     exported,
+    group_behind,
     latest_active,
     read_all,
     send,
     statewide_policies,
+    wait_until,
 )
 
 from streams.cli import main as cli_main
@@ -27,9 +34,11 @@ from streams.doj.reader import iter_rows
 from streams.events.builders import record_change_event
 from streams.events.codec import encode
 from streams.events.schemas import validate
+from streams.kafka.broker import LocalBroker
 from streams.settings import CANDIDATES, DEAD_LETTERS, DETERMINATIONS, RECORD_CHANGES, Settings
 from streams.tools.replay import file_digest, replay, subject_runs
 from streams.tools.report import build_report
+from streams.worker.lease import FENCED_EXIT_CODE
 
 pytestmark = pytest.mark.kafka
 REPORT_KEYS = (
@@ -114,21 +123,93 @@ def test_shuffled_subject_order_gives_the_same_answers(worker_factory, kafka_set
     assert exported(kafka_settings) == reference
 
 
-def test_kill_9_mid_replay_then_restart_still_equals_classify(
-    worker_factory, kafka_settings: Settings, sample, reference
+@pytest.fixture(scope="module")
+def big_sample(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A bigger generated DOJ file (about 35,000 rows) for the faults test."""
+    path = tmp_path_factory.mktemp("doj-big") / "big.csv"
+    assert cli_main(["generate-doj", "--people", "4000", "--seed", "17", "--output", str(path)]) == 0
+    assert sum(1 for _ in iter_rows(str(path))) >= 25_000
+    return path
+
+
+@pytest.fixture(scope="module")
+def big_reference(big_sample: Path, tmp_path_factory: pytest.TempPathFactory) -> dict[str, tuple[str, str]]:
+    expected = classify_reference(big_sample, statewide_policies(), tmp_path_factory.mktemp("classify-big"))
+    assert len(expected) > 1000
+    return expected
+
+
+def _progress(worker: WorkerProcess, events: int) -> None:
+    """Until this run of the worker has consumed ``events`` (so a kill lands mid-backfill, not before it)."""
+    worker.wait_for(lambda m: m.get("clearance_events_consumed_total", 0) >= events, 180, f"{events} events")
+
+
+def _restart_if_fenced(worker: WorkerProcess) -> int:
+    """A worker whose group dropped it during the broker's absence exits with the fence's code; its supervisor
+    restarts it (any other exit is a failure). 1 when it was restarted."""
+    if not worker.exited():
+        return 0
+    assert worker.proc is not None and worker.proc.returncode == FENCED_EXIT_CODE, worker.tail()
+    worker.start()
+    return 1
+
+
+def _kill_9_broker(broker: LocalBroker) -> None:
+    """SIGKILL the session's broker (no controlled shutdown) and start it again on the same port and data."""
+    pid = broker.status().pid
+    assert pid is not None
+    os.kill(pid, signal.SIGKILL)
+    wait_until(lambda: not broker.is_running(), 30, "the broker to die")
+    broker.start(timeout=BROKER_START_TIMEOUT_S)
+
+
+def test_kill_9s_a_broker_kill_9_and_rebalances_mid_backfill_still_equal_classify(
+    worker_factory, kafka_settings: Settings, kafka_broker: LocalBroker | None, big_sample, big_reference
 ) -> None:
-    worker = worker_factory(statewide_policies())
-    worker.start()
-    events = _events(sample, max_records=2)
+    """Three kill -9s of a worker, a second worker joining (rebalance) and leaving (rebalance) and a kill -9 of the
+    broker, all while a 35,000-row backfill streams in: the export still equals classify, and a candidate id
+    never comes back with other content."""
+    if kafka_broker is None:
+        pytest.skip("restarts the session's own broker; an external cluster is not ours to kill")
+    events = _events(big_sample, max_records=2)
     topic = kafka_settings.topic(RECORD_CHANGES)
-    half = len(events) // 2
-    send(kafka_settings, topic, ((sid.encode(), v) for sid, v in events[:half]))
-    worker.wait_for(lambda m: m.get("clearance_events_consumed_total", 0) >= half // 3, 120, "some progress")
-    worker.kill()  # SIGKILL: no commit, no flush, no goodbye
-    send(kafka_settings, topic, ((sid.encode(), v) for sid, v in events[half:]))
-    worker.start()
-    worker.wait_lag_zero()
-    assert exported(kafka_settings) == reference
+    fifth = len(events) // 5
+    chunks = [events[i * fifth:(i + 1) * fifth] for i in range(4)] + [events[4 * fifth:]]
+
+    def send_chunk(number: int) -> None:
+        send(kafka_settings, topic, ((sid.encode(), v) for sid, v in chunks[number]))
+
+    a = worker_factory(statewide_policies(), name="a")
+    b = worker_factory(statewide_policies(), name="b")
+    a.start()
+    send_chunk(0)
+    _progress(a, fifth // 3)
+    a.kill()  # kill -9 #1: no commit, no flush, no goodbye
+    send_chunk(1)
+    a.start()
+    _progress(a, fifth // 2)
+    a.kill()  # kill -9 #2, with the input still ahead of the worker
+    a.start()
+    send_chunk(2)
+    b.start()  # rebalance: B takes half of the partitions (and their state, from the changelog)
+    _progress(b, fifth // 4)
+    _kill_9_broker(kafka_broker)
+    restarts = _restart_if_fenced(a) + _restart_if_fenced(b)
+    send_chunk(3)
+    _progress(a, 1)
+    restarts += _restart_if_fenced(b)
+    a.kill()  # kill -9 #3, while B holds the other half
+    a.start()
+    send_chunk(4)
+    b.stop()  # rebalance: A takes everything back
+    wait_until(lambda: group_behind(kafka_settings, topic) == 0, 300, "the group to commit the whole backfill")
+    a.wait_lag_zero(180)
+    got = exported(kafka_settings)
+    missing = big_reference.keys() - got.keys()
+    differing = [cid for cid in big_reference.keys() & got.keys() if got[cid] != big_reference[cid]]
+    print(f"faults test: {len(events)} events, {len(big_reference)} convictions; {restarts} fenced restarts; "
+          f"{len(missing)} missing, {len(differing)} differing, {len(got.keys() - big_reference.keys())} extra")
+    assert got == big_reference
     seen: dict[str, dict] = {}
     for cand in read_all(kafka_settings, kafka_settings.topic(CANDIDATES)):
         assert seen.setdefault(cand["candidate_id"], cand) == cand, "a candidate id came back with other content"
