@@ -9,6 +9,7 @@ import json
 import os
 import random
 import signal
+import time
 from collections import defaultdict
 from datetime import UTC, datetime
 from pathlib import Path
@@ -35,6 +36,7 @@ from streams.events.builders import record_change_event
 from streams.events.codec import encode
 from streams.events.schemas import validate
 from streams.kafka.broker import LocalBroker
+from streams.kafka.errors import KafkaSetupError
 from streams.settings import CANDIDATES, DEAD_LETTERS, DETERMINATIONS, RECORD_CHANGES, Settings
 from streams.tools.replay import file_digest, replay, subject_runs
 from streams.tools.report import build_report
@@ -160,7 +162,17 @@ def _kill_9_broker(broker: LocalBroker) -> None:
     assert pid is not None
     os.kill(pid, signal.SIGKILL)
     wait_until(lambda: not broker.is_running(), 30, "the broker to die")
-    broker.start(timeout=BROKER_START_TIMEOUT_S)
+    # The workers keep reconnecting meanwhile, and a loopback connect to a port nobody listens on can get that very
+    # port as its source (a TCP self-connect): the port is then busy until the client drops that socket.
+    deadline = time.monotonic() + 90
+    while True:
+        try:
+            broker.start(timeout=BROKER_START_TIMEOUT_S)
+            return
+        except KafkaSetupError as exc:
+            if "already in use" not in str(exc) or time.monotonic() > deadline:
+                raise
+            time.sleep(0.5)
 
 
 def test_kill_9s_a_broker_kill_9_and_rebalances_mid_backfill_still_equal_classify(
