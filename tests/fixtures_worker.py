@@ -188,22 +188,6 @@ def send(settings: Settings, topic: str, messages: Iterable[tuple[bytes | None, 
     return asyncio.run(_send(settings, topic, messages))
 
 
-async def _read_all(settings: Settings, topic: str, idle: float) -> list[Any]:
-    client = consumer(settings, topic, group_id=None, enable_auto_commit=False)
-    await client.start()
-    out: list[Any] = []
-    try:
-        last = time.monotonic()
-        while time.monotonic() - last < idle:
-            batch = await client.getmany(timeout_ms=200)
-            for records in batch.values():
-                out.extend(json.loads(r.value) for r in records)
-                last = time.monotonic()
-    finally:
-        await client.stop()
-    return out
-
-
 async def _group_behind(settings: Settings, topic: str) -> int:
     """Messages of ``topic`` past the worker group's committed offsets, summed over its partitions (the group is
     only asked; this client joins nothing)."""
@@ -259,7 +243,7 @@ def read_records(settings: Settings, topic: str, idle: float = 2.0) -> list[Any]
 
 def read_all(settings: Settings, topic: str, idle: float = 2.0) -> list[Any]:
     """Every message of a topic (all partitions), decoded as JSON."""
-    return asyncio.run(_read_all(settings, topic, idle))
+    return [json.loads(record.value) for record in asyncio.run(_read_records(settings, topic, idle))]
 
 
 def latest_active(settings: Settings, idle: float = 2.0) -> list[dict[str, Any]]:
