@@ -165,6 +165,8 @@ def worker_command(policies: Path, loglevel: str, extra: Sequence[str] = ()) -> 
 
 def supervise(settings: Settings, processes: int, command: Sequence[str]) -> int:
     """Run ``processes`` children of ``command`` until stopped; the exit code of the whole."""
+    if not logging.getLogger().handlers:  # the children log through faust; the supervisor's own lines say who
+        logging.basicConfig(level=logging.INFO, format="[%(asctime)s] [supervisor %(process)d] %(message)s")
     envs = [child_env(os.environ, settings, i) for i in range(processes)]
     for i in range(processes):
         child_data_dir(settings.data_dir, i).mkdir(parents=True, exist_ok=True)
