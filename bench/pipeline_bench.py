@@ -36,6 +36,7 @@ sys.path.insert(0, str(ROOT))
 
 import orjson  # noqa: E402
 from aiokafka import AIOKafkaConsumer, TopicPartition  # noqa: E402
+from aiokafka.admin import NewTopic  # noqa: E402
 from prometheus_client.parser import text_string_to_metric_families  # noqa: E402
 
 from streams.cli import main as cli_main  # noqa: E402
@@ -43,7 +44,7 @@ from streams.doj.reader import iter_rows  # noqa: E402
 from streams.events.builders import record_change_event  # noqa: E402
 from streams.events.codec import encode  # noqa: E402
 from streams.kafka.broker import LocalBroker  # noqa: E402
-from streams.kafka.clients import consumer, producer  # noqa: E402
+from streams.kafka.clients import consumer, producer, started_admin  # noqa: E402
 from streams.kafka.topics import create_topics  # noqa: E402
 from streams.settings import DETERMINATIONS, RECORD_CHANGES, Settings  # noqa: E402
 from streams.tools.replay import file_digest, subject_runs  # noqa: E402
@@ -98,6 +99,8 @@ async def load(settings: Settings, events: list[tuple[bytes, bytes, int]]) -> No
 async def raw_pipe(settings: Settings, events: int) -> float:
     """(a): a consumer group pipe with state and one output per event; returns seconds for all events."""
     src = settings.topic(RECORD_CHANGES)
+    async with started_admin(settings) as admin:  # the project's broker does not auto-create topics
+        await admin.create_topics([NewTopic(settings.topic("raw-out"), PARTITIONS, 1)])
     client = consumer(settings, src, group_id=f"{settings.topic_prefix}raw-pipe", enable_auto_commit=False,
                       max_poll_records=5000)
     out = producer(settings, linger_ms=5)
