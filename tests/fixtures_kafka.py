@@ -12,8 +12,9 @@ from __future__ import annotations
 import os
 import re
 import socket
+import time
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -73,23 +74,43 @@ def topic_prefix(request: pytest.FixtureRequest) -> str:
     return f"t-{uuid.uuid4().hex[:8]}-{readable}."
 
 
-@pytest.fixture
-def kafka_settings(kafka_bootstrap: str, topic_prefix: str, tmp_path: Path) -> Settings:
-    """Settings for one test: the session's cluster, the test's own topic prefix, app id and data dir.
+def wait_until(predicate: Callable[[], bool], timeout: float, what: str, log: Path | None = None) -> None:
+    """Poll ``predicate`` until true (no fixed sleeps: a busy machine only makes it slower); an OSError (a server
+    not listening yet) counts as not yet. AssertionError after ``timeout``, with the tail of ``log`` if given."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            if predicate():
+                return
+        except OSError:
+            pass
+        time.sleep(0.25)
+    tail = "\n".join(log.read_text(errors="replace").splitlines()[-40:]) if log else ""
+    raise AssertionError(f"timed out waiting for {what}\n{tail}")
+
+
+def plaintext_settings(bootstrap: str, topic_prefix: str, data_dir: Path) -> Settings:
+    """Settings for one test on a PLAINTEXT cluster: its own topic prefix, app id and data dir.
 
     Every field is explicit so the developer's ``CLEARANCE_*`` environment never leaks into a test.
     """
     return Settings(
-        bootstrap=kafka_bootstrap,
+        bootstrap=bootstrap,
         security_protocol="PLAINTEXT",
         sasl_mechanism="PLAIN",
         sasl_username="",
         sasl_password="",
         ssl_cafile="",
-        data_dir=tmp_path,
+        data_dir=data_dir,
         topic_prefix=topic_prefix,
         app_id=f"{topic_prefix}clearance-streams",
         store="memory://",
         metrics_port=free_port(),
         metrics_host="127.0.0.1",
     )
+
+
+@pytest.fixture
+def kafka_settings(kafka_bootstrap: str, topic_prefix: str, tmp_path: Path) -> Settings:
+    """Settings for one test: the session's cluster (see :func:`plaintext_settings`)."""
+    return plaintext_settings(kafka_bootstrap, topic_prefix, tmp_path)

@@ -211,15 +211,6 @@ def group_behind(settings: Settings, topic: str) -> int:
     return asyncio.run(_group_behind(settings, topic))
 
 
-def wait_until(predicate: Callable[[], bool], timeout: float, what: str) -> None:
-    """Poll ``predicate`` until true (no fixed sleeps: a busy machine only makes it slower)."""
-    deadline = time.monotonic() + timeout
-    while not predicate():
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out waiting for {what}")
-        time.sleep(0.3)
-
-
 async def _read_records(settings: Settings, topic: str, idle: float) -> list[Any]:
     client = consumer(settings, topic, group_id=None, enable_auto_commit=False)
     await client.start()

@@ -5,29 +5,13 @@ from __future__ import annotations
 
 import os
 import signal
-import time
-from collections.abc import Callable, Iterator
-from pathlib import Path
+from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from fixtures_kafka import BROKER_START_TIMEOUT_S, free_port
+from fixtures_kafka import BROKER_START_TIMEOUT_S, free_port, wait_until
 
 from streams.kafka.broker import LocalBroker
-
-
-def poll(what: str, check: Callable[[], bool], timeout: float, log: Path | None = None) -> None:
-    """Until ``check()`` (an OSError counts as not yet); AssertionError with the log's tail after ``timeout``."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        try:
-            if check():
-                return
-        except OSError:
-            pass
-        time.sleep(0.25)
-    tail = "\n".join(log.read_text(errors="replace").splitlines()[-40:]) if log else ""
-    raise AssertionError(f"timed out waiting for {what}\n{tail}")
 
 
 def own_broker_fixture(name: str) -> Any:
@@ -47,7 +31,7 @@ def kill_9(broker: LocalBroker) -> None:
     pid = broker.status().pid
     assert pid is not None
     os.kill(pid, signal.SIGKILL)
-    poll("the broker to die", lambda: not broker.is_running(), 30)
+    wait_until(lambda: not broker.is_running(), 30, "the broker to die")
 
 
 def restart(broker: LocalBroker) -> None:

@@ -14,9 +14,9 @@ from pathlib import Path
 
 import pytest
 from aiokafka import TopicPartition
-from fixtures_kafka import free_port
+from fixtures_kafka import plaintext_settings, wait_until
 from fixtures_worker import WorkerProcess, classify_reference, exported, statewide_policies
-from own_broker import kill_9, own_broker_fixture, poll, restart
+from own_broker import kill_9, own_broker_fixture, restart
 
 from streams.cli import main as cli_main
 from streams.kafka.broker import LocalBroker
@@ -51,10 +51,7 @@ async def _messages(settings: Settings) -> int:
 def test_replay_survives_a_broker_outage_and_the_answers_are_complete(own_broker: LocalBroker, tmp_path: Path) -> None:
     restart(own_broker)
     prefix = f"t-replay-outage-{os.urandom(4).hex()}."
-    settings = Settings(bootstrap=own_broker.bootstrap, security_protocol="PLAINTEXT", sasl_mechanism="PLAIN",
-                        sasl_username="", sasl_password="", ssl_cafile="", data_dir=tmp_path, topic_prefix=prefix,
-                        app_id=f"{prefix}clearance-streams", store="memory://", metrics_port=free_port(),
-                        metrics_host="127.0.0.1")
+    settings = plaintext_settings(own_broker.bootstrap, prefix, tmp_path)
     asyncio.run(create_topics(settings, 4))
     sample = tmp_path / "sample.csv"
     assert cli_main(["generate-doj", "--people", "600", "--seed", "23", "--output", str(sample)]) == 0
@@ -72,7 +69,7 @@ def test_replay_survives_a_broker_outage_and_the_answers_are_complete(own_broker
              "--max-records-per-event", "5", "--no-progress"],
             env=env, cwd=tmp_path, stdout=subprocess.DEVNULL, stderr=err, stdin=subprocess.DEVNULL)
     try:
-        poll("the replay to send something", lambda: asyncio.run(_messages(settings)) > 0, 120, stderr)
+        wait_until(lambda: asyncio.run(_messages(settings)) > 0, 120, "the replay to send something", stderr)
         assert replay.poll() is None, stderr.read_text()
         kill_9(own_broker)
         time.sleep(OUTAGE_S)  # the outage itself (what is asserted below is polled)

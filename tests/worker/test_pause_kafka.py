@@ -25,6 +25,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from fixtures_kafka import wait_until
 from fixtures_worker import (
     WorkerProcess,
     classify_reference,
@@ -33,7 +34,6 @@ from fixtures_worker import (
     read_records,
     send,
     statewide_policies,
-    wait_until,
 )
 
 from streams.cli import main as cli_main

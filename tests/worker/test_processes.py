@@ -8,12 +8,12 @@ import os
 import signal
 import subprocess
 import sys
-import time
 import urllib.request
 from pathlib import Path
 from typing import Any
 
 import pytest
+from fixtures_kafka import wait_until
 from fixtures_worker import ROOT, classify_reference, exported, statewide_policies
 
 from streams.cli import main as cli_main
@@ -168,15 +168,6 @@ def _assigned(port: int) -> int:
         return -1
 
 
-def _wait(predicate: Any, timeout: float, what: str, log: Path) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if predicate():
-            return
-        time.sleep(0.3)
-    raise AssertionError(f"timed out waiting for {what}:\n{log.read_text(errors='replace')[-4000:]}")
-
-
 def _lag_zero(port: int) -> bool:
     try:
         lags = [float(line.rsplit(" ", 1)[1]) for line in _metrics(port).splitlines()
@@ -214,20 +205,20 @@ def test_two_processes_share_the_partitions_and_a_killed_one_is_restarted(
                                stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, cwd=ROOT, start_new_session=True)
     try:
         ports = (base, base + 1)
-        _wait(lambda: all(_assigned(p) == 0 for p in ports), 120, "both processes to serve /metrics", log)
+        wait_until(lambda: all(_assigned(p) == 0 for p in ports), 120, "both processes to serve /metrics", log)
         assert (tmp_path / "var" / "processes" / "0").is_dir() and (tmp_path / "var" / "processes" / "1").is_dir()
         asyncio.run(replay(kafka_settings, doj, progress=False))
         # each holds input partitions (a lag series per partition it read) and has consumed them to the end
-        _wait(lambda: all(_assigned(p) > 0 and _lag_zero(p) for p in ports), 180, "lag 0 on both", log)
+        wait_until(lambda: all(_assigned(p) > 0 and _lag_zero(p) for p in ports), 180, "lag 0 on both", log)
         # kill -9 one child: the supervisor starts it again on its port, and it takes partitions back
         children = subprocess.run(["pgrep", "-P", str(sup.pid)], capture_output=True, text=True).stdout.split()
         assert len(children) == 2
         os.kill(int(children[1]), signal.SIGKILL)
-        _wait(lambda: len(subprocess.run(["pgrep", "-P", str(sup.pid)], capture_output=True,
+        wait_until(lambda: len(subprocess.run(["pgrep", "-P", str(sup.pid)], capture_output=True,
                                          text=True).stdout.split()) == 2
               and set(subprocess.run(["pgrep", "-P", str(sup.pid)], capture_output=True,
                                      text=True).stdout.split()) != set(children), 60, "a restarted child", log)
-        _wait(lambda: all(_assigned(p) > 0 for p in ports) and all(_lag_zero(p) for p in ports), 180,
+        wait_until(lambda: all(_assigned(p) > 0 for p in ports) and all(_lag_zero(p) for p in ports), 180,
               "both processes holding partitions again", log)
         assert "restarting it in" in log.read_text(errors="replace")
         expected = classify_reference(doj, doc, tmp_path)

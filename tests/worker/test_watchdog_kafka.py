@@ -22,9 +22,9 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
-from fixtures_kafka import free_port
+from fixtures_kafka import plaintext_settings, wait_until
 from fixtures_worker import ROOT, WorkerProcess, classify_reference, exported, send, statewide_policies
-from own_broker import kill_9, own_broker_fixture, poll, restart
+from own_broker import kill_9, own_broker_fixture, restart
 
 from streams.cli import main as cli_main
 from streams.doj.reader import iter_rows
@@ -54,7 +54,7 @@ def test_a_running_worker_answers_health_and_readiness(worker_factory, kafka_set
     worker.start()
     port = kafka_settings.metrics_port
     assert http_get(port, "/healthz") == (200, "ok\n")
-    poll("/readyz to say ready", lambda: http_get(port, "/readyz") == (200, "ready\n"), 120, worker.log)
+    wait_until(lambda: http_get(port, "/readyz") == (200, "ready\n"), 120, "/readyz to say ready", worker.log)
     assert http_get(port, "/")[0] == 404
     assert http_get(port, "/metrics")[0] == 200
 
@@ -84,10 +84,7 @@ own_broker = own_broker_fixture("bounce-broker")
 def bounce_worker(own_broker: LocalBroker, tmp_path: Path) -> Iterator[WorkerProcess]:
     restart(own_broker)
     prefix = f"t-bounce-{os.urandom(4).hex()}."
-    settings = Settings(bootstrap=own_broker.bootstrap, security_protocol="PLAINTEXT", sasl_mechanism="PLAIN",
-                        sasl_username="", sasl_password="", ssl_cafile="", data_dir=tmp_path, topic_prefix=prefix,
-                        app_id=f"{prefix}clearance-streams", store="memory://", metrics_port=free_port(),
-                        metrics_host="127.0.0.1")
+    settings = plaintext_settings(own_broker.bootstrap, prefix, tmp_path)
     asyncio.run(create_topics(settings, 4))
     policies = tmp_path / "policies.json"
     policies.write_text(json.dumps(statewide_policies()))
@@ -105,7 +102,7 @@ def test_a_worker_outside_its_group_exits_for_a_restart(own_broker: LocalBroker,
     worker = bounce_worker
     worker.start()
     port = worker.settings.metrics_port
-    poll("/readyz to say ready", lambda: http_get(port, "/readyz")[0] == 200, 120, worker.log)
+    wait_until(lambda: http_get(port, "/readyz")[0] == 200, 120, "/readyz to say ready", worker.log)
     kill_9(own_broker)
     assert worker.proc is not None
     try:
@@ -149,7 +146,7 @@ class Supervisor:
         def once() -> bool:
             self.check()
             return predicate(self.worker.metrics())
-        poll(what, once, timeout, self.worker.log)
+        wait_until(once, timeout, what, self.worker.log)
 
 
 def test_broker_kill_9s_under_load_end_in_the_answers_of_classify(

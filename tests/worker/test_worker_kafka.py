@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 from factories import LA, conviction, deceased
-from fixtures_kafka import BROKER_START_TIMEOUT_S
+from fixtures_kafka import BROKER_START_TIMEOUT_S, wait_until
 from fixtures_worker import (
     WorkerProcess,
     classify_reference,
@@ -27,7 +27,6 @@ from fixtures_worker import (
     read_all,
     send,
     statewide_policies,
-    wait_until,
 )
 
 from streams.cli import main as cli_main
