@@ -84,6 +84,7 @@ def create_app(settings: Settings, policies: Policies, metrics: Metrics | None =
         # a standby keeps another worker's table partitions warm from their changelog: on failover it is already
         # restored (Kafka Streams' num.standby.replicas); each copy costs the changelog read and the disk again
         table_standby_replicas=settings.standby_replicas,
+        processing_guarantee=settings.processing_guarantee,
     )
     faust_patches.disable_web(app)
     # The worker takes faust's Monitor sensor out once running (WorkerService.before_first_event); this bare sensor,
@@ -99,7 +100,9 @@ def create_app(settings: Settings, policies: Policies, metrics: Metrics | None =
     metrics = metrics if metrics is not None else Metrics.create(REGISTRY)
     gauges = Gauges(metrics, input_topic)
     store = FaustTableStore(table, input_topic, partitions)
-    handler = EventHandler(app.producer, settings, policies, metrics, store, gauges, settings.processing_date)
+    exactly_once = settings.processing_guarantee == "exactly_once"
+    producer = faust_patches.TransactionalSends(app, input_topic) if exactly_once else app.producer
+    handler = EventHandler(producer, settings, policies, metrics, store, gauges, settings.processing_date)
     service = WorkerService(app, settings, handler, Refresher(handler), settings.processing_date)
     app.clearance = service  # type: ignore[attr-defined]
 

@@ -164,6 +164,8 @@ def fence_zombie_writes(session_timeout: float) -> Lease:
             consumer = original(self, loop)
             if not self.app.client_only:  # a worker's consumer (in a group)
                 consumer._client._clearance_lease = lease  # the client its group coordinator sends through
+            # Read the changelog as written, aborted transactions included (see TransactionalSends).
+            consumer._isolation_level = "read_uncommitted"  # read when the consumer starts its fetcher
             return consumer
 
         return _create_consumer
@@ -233,6 +235,23 @@ def fence_zombie_writes(session_timeout: float) -> Lease:
 
         return do
 
+    def wrap_highwaters(original: Any) -> Any:
+        async def _highwaters(self: Any, partitions: Any) -> Any:
+            # faust's exactly-once branch answers with the last stable offset of the last *fetch*, which a partition
+            # just assigned does not have yet (None: recovery then crashes with "persisted offset is higher than the
+            # highwater"); the log's end offset is what recovery must reach, aborted transactions included
+            return await self._ensure_consumer().end_offsets(partitions)
+
+        return _highwaters
+
+    def wrap_highwater(original: Any) -> Any:
+        def highwater(self: Any, tp: Any) -> Any:
+            return self._ensure_consumer().highwater(tp)
+
+        return highwater
+
+    _replace(faust_aiokafka.AIOKafkaConsumerThread, "_highwaters", wrap_highwaters)
+    _replace(faust_aiokafka.AIOKafkaConsumerThread, "highwater", wrap_highwater)
     _replace(faust_aiokafka.AIOKafkaConsumerThread, "_create_consumer", wrap_consumer)
     _replace(faust_aiokafka.Producer, "_new_producer", wrap_producer)
     _replace(GroupCoordinator, "_do_heartbeat", wrap_heartbeat)
@@ -257,10 +276,10 @@ def publish_without_yield() -> None:
     def wrap(original: Any) -> Any:
         async def get_producer(self: Any) -> Any:
             app = self.app
-            if not app.in_transaction:
-                producer = app.producer
-                if producer.started and not producer.should_stop:
-                    return producer
+            producer = app.producer
+            if producer.started and not producer.should_stop:
+                # exactly-once: faust's transaction manager, which sends through the same (started) producer
+                return app.consumer.transactions if app.in_transaction else producer
             return await original(self)
 
         return get_producer
@@ -382,3 +401,34 @@ def writes_to_partition(topic: str, partition: int) -> Iterator[None]:
         yield
     finally:
         faust_streams._current_event.reset(token)
+
+
+class TransactionalSends:
+    """faust's producer, sending each write in the transaction of the input partition it comes from.
+
+    With ``processing_guarantee="exactly_once"`` faust keeps one transactional producer per assigned input
+    partition (transactional id ``<app>-<topic group>-<partition>``) and commits the partition's offsets inside
+    its transaction; a worker that takes a partition over starts a producer with the same id, which makes the
+    broker abort the previous owner's open transaction and refuse its later writes (``ProducerFenced``). faust
+    routes the table's changelog writes there itself; the worker's own outputs and dead letters go through this
+    adapter, which picks the partition the way faust's table does: from the event being processed (or the one
+    :func:`writes_to_partition` names)."""
+
+    def __init__(self, app: Any, input_topic: str) -> None:
+        self.app = app
+        self.input_topic = input_topic
+        self.producer = app.producer
+
+    def transactional_id(self) -> str:
+        import faust.streams as faust_streams
+
+        event = faust_streams.current_event()
+        if event is None:
+            raise RuntimeError("an output sent outside any event or named partition has no transaction")
+        group = self.app.assignor.group_for_topic(self.input_topic)
+        return f"{self.app.conf.id}-{group}-{event.message.partition}"
+
+    async def send(self, topic: str, key: bytes | None, value: bytes, partition: int | None, timestamp: Any,
+                   headers: Any) -> Any:
+        return await self.producer.send(topic, key, value, partition, timestamp, headers,
+                                        transactional_id=self.transactional_id())

@@ -9,6 +9,13 @@ after the takeover re-sends the answers of the state restored from the changelog
 frozen worker had already published (as after any kill -9). Those are counted and printed; an older answer left
 standing at the end, or in the changelog, fails the test.
 
+What makes it hold: the worker runs with ``CLEARANCE_PROCESSING_GUARANTEE=exactly_once`` (the default), so every
+write of an input partition goes through that partition's transactional producer; the worker taking the partition
+over starts a producer with the same transactional id, the broker aborts the frozen worker's open transaction and
+refuses its later writes (``ProducerFenced``), and the lease fence makes the thawed worker exit. Without
+transactions (``at_least_once``) 1 of 23 runs left a stale answer: a write checked against the lease before the
+freeze and sent after it.
+
 The freeze is timed by what the workers report (no fixed sleeps), so where in the backfill it lands varies from run
 to run: the test repeats (``CLEARANCE_PAUSE_REPEATS``, 2 by default in CI: ~1 min each) to catch an intermittent
 failure; run it with more repeats after touching the worker's faust or aiokafka glue.
@@ -128,12 +135,6 @@ def _stale_states(settings: Settings, determinations: list[Any]) -> tuple[int, l
     return len(states), sorted(stale)
 
 
-# Known open (issue #10, failure 3): with the fence, 19 of 23 runs passed; 1 left one conviction on an older answer
-# and one person's changelog state stale, 2 stalled after the takeover. Until that is fixed the test runs in CI
-# and reports XPASS / XFAIL instead of turning CI red at random; run it with
-# `CLEARANCE_PAUSE_REPEATS=10 pytest --runxfail tests/worker/test_pause_kafka.py` after touching the fence or the
-# faust glue.
-@pytest.mark.xfail(strict=False, reason="issue #10 failure 3: an intermittent stale answer after a freeze (1 of 23)")
 @pytest.mark.parametrize("run", range(REPEATS))
 def test_a_worker_frozen_past_the_session_timeout_loses_nothing_and_writes_nothing_stale(
     worker_factory, kafka_settings: Settings, backfill, reference, run: int
