@@ -119,9 +119,10 @@ class Refresher:
         an answer changed."""
         handler = self.handler
         outputs = reclassify(state, handler.policies, today, None, cause=cause)
-        handler.store.put_outside_event(key, state)
-        self._account(key, state)
-        await handler.send(outputs)
+        with handler.store.outside_event(key):  # the state's and the outputs' partition (and its transaction)
+            handler.store.put_outside_event(key, state)
+            self._account(key, state)
+            await handler.send(outputs)
         return 1 if outputs.determinations else 0
 
     def _account(self, key: bytes, state: SubjectState) -> None:

@@ -9,6 +9,7 @@ lives in the partition of its subject's input events (the table is co-partitione
 from __future__ import annotations
 
 from collections.abc import Iterator, MutableMapping
+from contextlib import AbstractContextManager, nullcontext
 from typing import Any, Protocol
 
 from streams.kafka.partitioner import partition_for_key
@@ -45,6 +46,11 @@ class SubjectStore(Protocol):
         """Store ``state`` from outside an event (a policy or date refresh): the store finds its partition."""
         ...
 
+    def outside_event(self, key: bytes) -> AbstractContextManager[Any]:
+        """A context for the writes and sends of ``key``'s subject made outside an event (a refresh): they belong to
+        its input partition, whose transaction (exactly-once) their sends must join."""
+        ...
+
     def keys(self, partition: int | None = None) -> Iterator[bytes]:
         """The keys held (in ``partition`` only, if given), lazily: a scan reads each state fresh with :meth:`get`
         right before it changes it, so an event handled during the scan is never overwritten by a stale copy."""
@@ -67,6 +73,9 @@ class DictStore:
 
     def put_outside_event(self, key: bytes, state: SubjectState) -> None:
         self.data[key] = state.to_bytes()
+
+    def outside_event(self, key: bytes) -> AbstractContextManager[Any]:
+        return nullcontext()
 
     def keys(self, partition: int | None = None) -> Iterator[bytes]:
         for key in list(self.data):
@@ -91,10 +100,13 @@ class FaustTableStore:
         self.table[key] = state.to_bytes()  # inside an event: faust takes the event's partition
 
     def put_outside_event(self, key: bytes, state: SubjectState) -> None:
+        with self.outside_event(key):
+            self.table[key] = state.to_bytes()
+
+    def outside_event(self, key: bytes) -> AbstractContextManager[Any]:
         from streams.worker.faust_patches import writes_to_partition
 
-        with writes_to_partition(self.input_topic, self.partition_of(key)):
-            self.table[key] = state.to_bytes()
+        return writes_to_partition(self.input_topic, self.partition_of(key))
 
     def partition_of(self, key: bytes) -> int:
         return partition_for_key(key, self.partitions)

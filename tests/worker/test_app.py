@@ -9,6 +9,7 @@ from faust.stores.rocksdb import USE_ROCKSDICT, RocksDBOptions
 from prometheus_client import CollectorRegistry
 
 from streams.settings import Settings
+from streams.worker import faust_patches
 from streams.worker.app import TABLE, create_app
 from streams.worker.metrics import Metrics
 from streams.worker.policies import parse_policies
@@ -58,4 +59,22 @@ def test_standby_replicas_and_replication_come_from_the_settings(tmp_path: Path,
     assert app.conf.topic_replication_factor == 3
     monkeypatch.setenv("CLEARANCE_STANDBY_REPLICAS", "-1")
     with pytest.raises(Exception, match="CLEARANCE_STANDBY_REPLICAS must be at least 0"):
+        Settings()
+
+
+def test_exactly_once_by_default_and_at_least_once_on_request(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    settings = Settings(bootstrap="127.0.0.1:1", topic_prefix="t.", data_dir=tmp_path, store="memory://",
+                        metrics_port=0, partitions=3)
+    assert settings.processing_guarantee == "exactly_once"
+    app = create_app(settings, POLICIES, Metrics.create(CollectorRegistry()))
+    assert app.conf.processing_guarantee.value == "exactly_once"
+    assert isinstance(app.clearance.handler.producer, faust_patches.TransactionalSends)  # type: ignore[attr-defined]
+    monkeypatch.setenv("CLEARANCE_PROCESSING_GUARANTEE", "at_least_once")
+    plain = Settings(bootstrap="127.0.0.1:1", topic_prefix="t2.", data_dir=tmp_path, store="memory://",
+                     metrics_port=0, partitions=3)
+    app = create_app(plain, POLICIES, Metrics.create(CollectorRegistry()))
+    assert app.conf.processing_guarantee.value == "at_least_once"
+    assert app.clearance.handler.producer is app.producer  # type: ignore[attr-defined]
+    monkeypatch.setenv("CLEARANCE_PROCESSING_GUARANTEE", "exactly-once")
+    with pytest.raises(Exception, match="CLEARANCE_PROCESSING_GUARANTEE must be one of exactly_once, at_least_once"):
         Settings()

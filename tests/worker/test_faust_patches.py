@@ -196,3 +196,48 @@ def test_only_the_workers_own_consumer_and_producer_carry_the_lease(monkeypatch:
     AIOKafkaConsumerThread._create_consumer(SimpleNamespace(app=SimpleNamespace(client_only=False)), None)  # type: ignore
     Producer._new_producer(None)  # type: ignore[arg-type]
     assert built._client._clearance_lease is lease and built.client._clearance_lease is lease
+
+
+async def test_outputs_join_the_transaction_of_the_input_partition_they_come_from() -> None:
+    sent: list[tuple[Any, ...]] = []
+
+    async def send(*args: Any, transactional_id: str | None = None) -> str:
+        sent.append((*args, transactional_id))
+        return "future"
+
+    app = SimpleNamespace(producer=SimpleNamespace(send=send), conf=SimpleNamespace(id="app"),
+                          assignor=SimpleNamespace(group_for_topic=lambda topic: {"in": 1}[topic]))
+    sends = faust_patches.TransactionalSends(app, "in")
+    with pytest.raises(RuntimeError, match="no transaction"):  # never an unfenced write
+        await sends.send("out", b"k", b"v", 0, None, None)
+    with faust_patches.writes_to_partition("in", 3):  # as during an event of partition 3, or the refresh
+        assert await sends.send("out", b"k", b"v", 5, None, None) == "future"
+    # faust's own transactional id for partition 3 of the input's topic group; the output keeps its partition
+    assert sent == [("out", b"k", b"v", 5, None, None, "app-1-3")]
+
+
+async def test_recovery_reads_up_to_the_logs_end_offsets_and_the_consumer_reads_uncommitted(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from faust.transport.drivers.aiokafka import AIOKafkaConsumerThread
+
+    for name in ("_highwaters", "highwater", "_create_consumer"):
+        monkeypatch.setattr(AIOKafkaConsumerThread, name, getattr(AIOKafkaConsumerThread, name))
+    built = SimpleNamespace(_client=SimpleNamespace(), _isolation_level="read_committed")
+    monkeypatch.setattr(AIOKafkaConsumerThread, "_clearance_original__create_consumer", lambda self, loop: built,
+                        raising=False)
+    monkeypatch.setattr(faust_patches, "_lease", None)
+    faust_patches.fence_zombie_writes(10.0)
+
+    async def end_offsets(partitions: Any) -> dict[str, int]:
+        return {tp: 42 for tp in partitions}
+
+    # faust's exactly-once branch would ask last_stable_offset, None for a partition not fetched yet
+    consumer = SimpleNamespace(end_offsets=end_offsets, highwater=lambda tp: 41,
+                               last_stable_offset=lambda tp: None)
+    thread = SimpleNamespace(_ensure_consumer=lambda: consumer, consumer=SimpleNamespace(in_transaction=True),
+                             app=SimpleNamespace(client_only=False))
+    assert await AIOKafkaConsumerThread._highwaters(thread, ["tp"]) == {"tp": 42}  # type: ignore[arg-type]
+    assert AIOKafkaConsumerThread.highwater(thread, "tp") == 41  # type: ignore[arg-type]
+    AIOKafkaConsumerThread._create_consumer(thread, None)  # type: ignore[arg-type]
+    assert built._isolation_level == "read_uncommitted"

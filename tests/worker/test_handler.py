@@ -280,3 +280,51 @@ async def test_a_new_processing_date_touches_only_the_people_due() -> None:
     assert (key, det["reason"], det["revision"]) == (b"S1:001001001000", "50 years or older", 2)
     assert [(r.cause, r.event_id) for r in handler.store.get(b"S1").history["S1:001001001000"]] == [  # type: ignore[union-attr]
         ("event", "e0"), ("date", None)]
+
+
+class _PartitionedStore(DictStore):
+    """The dict store with the Faust store's context for writes outside an event (names the key's partition)."""
+
+    def outside_event(self, key: bytes) -> Any:
+        from streams.worker.faust_patches import writes_to_partition
+
+        return writes_to_partition("p.court.record-changes", self.partition_of(key))
+
+    def partition_of(self, key: bytes) -> int:
+        from streams.kafka.partitioner import partition_for_key
+
+        return partition_for_key(key, self.partitions)
+
+
+async def test_a_refresh_sends_each_persons_outputs_in_the_transaction_of_their_input_partition() -> None:
+    from streams.worker.faust_patches import TransactionalSends
+
+    tids: list[str | None] = []
+
+    async def send(*_: Any, transactional_id: str | None = None) -> None:
+        tids.append(transactional_id)
+
+    app = SimpleNamespace(producer=SimpleNamespace(send=send), conf=SimpleNamespace(id="app"),
+                          assignor=SimpleNamespace(group_for_topic=lambda topic: 1))
+    settings = Settings(bootstrap="127.0.0.1:1", topic_prefix="p.", metrics_port=0, partitions=4)
+    metrics = Metrics.create(CollectorRegistry())
+    store = _PartitionedStore()
+    handler = EventHandler(TransactionalSends(app, "p.court.record-changes"), settings, parse_policies(LA_POLICY),
+                           metrics, store, Gauges(metrics, "p.court.record-changes"))
+    service = WorkerService(FakeApp(), settings, handler, Refresher(handler))  # type: ignore[arg-type]
+    service.ready = True
+    people = [f"S{n}" for n in range(8)]
+    for person in people:
+        key = person.encode()
+        with store.outside_event(key):  # as the agent does: the event's partition
+            await handler.handle(key, event(person, conviction("001001001000", "11359 HS", "20100101",
+                                                               subject=person)),
+                                 "p.court.record-changes", store.partition_of(key), 1)
+    assert len(tids) == 16
+    tids.clear()
+    handler.policies = parse_policies({"counties": {LA: {"flow": "los_angeles", "compute_at": "2019-11-11",
+                                                         "individual_age": 39}}})
+    service.on_rebalance_complete()
+    await service.housekeeping()  # outside any event: without the store's context the send has no transaction
+    expected = sorted(f"app-1-{store.partition_of(p.encode())}" for p in people for _ in range(2))
+    assert sorted(t or "" for t in tids) == expected and len(set(tids)) > 1
