@@ -1,8 +1,9 @@
 """Everything that touches faust's (and mode's) internals, in one place, for the faust versions it was tested on.
 
-* Three measured fixes to faust-streaming 0.15 defaults that faust offers no setting for, and the fence that keeps
-  a worker thawed after its group dropped it from writing (:func:`apply`): each a small, idempotent patch applied
-  by ``create_app``; ``tests/worker/test_faust_patches.py`` pins what each must keep doing, and BENCHMARKS.md has
+* Three measured fixes to faust-streaming 0.15 defaults that faust offers no setting for, the fence that keeps
+  a worker thawed after its group dropped it from writing, and what faust's exactly-once mode needs to survive a
+  rebalance (:func:`apply`, :class:`TransactionalSends`): each a small, idempotent patch applied by
+  ``create_app``; ``tests/worker/test_faust_patches.py`` pins what each must keep doing, and BENCHMARKS.md has
   the figures. (A fourth speed patch, which handed fetched messages to the streams without faust's per-message
   tasks, was dropped: with it a worker frozen past the session timeout lost offset ranges; see BENCHMARKS.md.)
 * The few reaches into private faust state the worker needs (the aiokafka producer behind faust's, the last
@@ -59,12 +60,14 @@ def check_version(version: str | None = None) -> str:
 
 
 def apply(fetch_max_wait_ms: int, session_timeout: float) -> None:
-    """Check the faust version, apply the three measured fixes and the zombie fence (each idempotent)."""
+    """Check the faust version, apply the three measured fixes, the zombie fence and the transaction fix (each
+    idempotent)."""
     check_version()
     shorten_fetch_wait(fetch_max_wait_ms)
     rocksdb_without_wal()
     publish_without_yield()
     fence_zombie_writes(session_timeout)
+    keep_open_transactions()
 
 
 def _replace(cls: type, name: str, wrap: Callable[[Any], Any]) -> None:
@@ -260,6 +263,29 @@ def fence_zombie_writes(session_timeout: float) -> Lease:
     _replace(CoordinatorGroupRebalance, "_send_sync_group_request", wrap_sync)
     _replace(SendProduceReqHandler, "do", wrap_send)
     return lease
+
+
+def keep_open_transactions() -> None:
+    """Let a rebalance keep the open transaction of a partition the worker still owns.
+
+    faust begins a transaction for every assigned partition after each rebalance, also for the partitions it kept,
+    whose producer is already in one: aiokafka refuses ("Invalid state transition IN_TRANSACTION ->
+    IN_TRANSACTION") and faust logs it as a warning, on every worker at every rebalance. The transaction already
+    open is the right one (faust commits it with the partition's offsets), so there is nothing to begin.
+    """
+    from faust.transport.drivers import aiokafka as faust_aiokafka
+
+    def wrap(original: Any) -> Any:
+        async def maybe_begin_transaction(self: Any, transactional_id: str) -> None:
+            producer = self._transaction_producers.get(transactional_id)
+            manager = getattr(producer, "_txn_manager", None)
+            if manager is not None and manager.is_in_transaction():
+                return
+            await original(self, transactional_id)
+
+        return maybe_begin_transaction
+
+    _replace(faust_aiokafka.Producer, "maybe_begin_transaction", wrap)
 
 
 def publish_without_yield() -> None:

@@ -241,3 +241,22 @@ async def test_recovery_reads_up_to_the_logs_end_offsets_and_the_consumer_reads_
     assert AIOKafkaConsumerThread.highwater(thread, "tp") == 41  # type: ignore[arg-type]
     AIOKafkaConsumerThread._create_consumer(thread, None)  # type: ignore[arg-type]
     assert built._isolation_level == "read_uncommitted"
+
+
+async def test_a_partition_kept_over_a_rebalance_keeps_its_open_transaction(monkeypatch: pytest.MonkeyPatch) -> None:
+    from faust.transport.drivers.aiokafka import Producer
+
+    begun: list[str] = []
+
+    async def original(self: Any, transactional_id: str) -> None:
+        begun.append(transactional_id)
+
+    monkeypatch.setattr(Producer, "maybe_begin_transaction", Producer.maybe_begin_transaction)
+    monkeypatch.setattr(Producer, "_clearance_original_maybe_begin_transaction", original, raising=False)
+    faust_patches.keep_open_transactions()
+    open_one = SimpleNamespace(_txn_manager=SimpleNamespace(is_in_transaction=lambda: True))
+    idle = SimpleNamespace(_txn_manager=SimpleNamespace(is_in_transaction=lambda: False))
+    producer = SimpleNamespace(_transaction_producers={"kept": open_one, "idle": idle})
+    for tid in ("kept", "idle", "new"):
+        await Producer.maybe_begin_transaction(producer, tid)  # type: ignore[arg-type]
+    assert begun == ["idle", "new"]  # faust begins (and starts a producer for) the others as before
