@@ -416,14 +416,41 @@ def determination_outcomes(determinations: Iterable[Det]) -> dict[str, tuple[lis
     return by_county
 
 
+_RELIEF_TEXTS = frozenset(d.value for d in _RELIEF)
+_DISMISSAL_TEXT = Determination.DISMISSAL.value
+
+
 def subject_impact(determinations: Iterable[Det]) -> dict[str, set[str]]:
-    """County → the :data:`RELIEF_FIGURES` this person counts in under the current policies (the worker's gauges)."""
-    figures = {key: figure for figure, key in RELIEF_FIGURES.items()}
+    """County → the :data:`RELIEF_FIGURES` this person counts in under the current policies (the worker's gauges).
+
+    The ``relief_current`` of :func:`subject_counts` for each county of :func:`determination_outcomes`, computed
+    from the three counts its tests read (relieved felonies, dismissals, recent dismissals) instead of the whole
+    summary: the worker's gauges ask this for every event (``tests/worker/test_gauges.py`` pins the two equal).
+    """
+    figures = _FIGURE_BY_KEY
+    counted: dict[str, list[Any]] = {}  # county → [totals, relieved felonies, dismissed, recent dismissed]
+    for det in determinations:
+        if det.get("status", ACTIVE) != ACTIVE:
+            continue
+        entry = counted.get(det["county"])
+        if entry is None:
+            entry = counted[det["county"]] = [det["subject"], 0, 0, 0]
+        determination = det["determination"]
+        if determination in _RELIEF_TEXTS:
+            if det["is_felony"]:
+                entry[1] += 1
+            if determination == _DISMISSAL_TEXT:
+                entry[2] += 1
+                if det["in_last_7_years"]:
+                    entry[3] += 1
     impact: dict[str, set[str]] = {}
-    for county, (outcomes, totals) in determination_outcomes(determinations).items():
-        counts = subject_counts(county, outcomes, totals)
-        impact[county] = {figures[key] for key in counts.relief_current}
+    for county, (counts, felonies, dismissed, recent) in counted.items():
+        totals = SubjectTotals(counts["convictions"], counts["felony_convictions"], counts["convictions_last_7_years"])
+        impact[county] = {figures[key] for key in _relief_flags(totals, felonies, dismissed, recent)}
     return impact
+
+
+_FIGURE_BY_KEY = {key: figure for figure, key in RELIEF_FIGURES.items()}
 
 
 def county_report(determinations_by_subject: Mapping[str, Iterable[Det]]) -> dict[str, dict[str, Any]]:

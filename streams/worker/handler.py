@@ -207,8 +207,7 @@ class EventHandler:
         outputs = reclassify(state, self.policies, self.today(), event.event_id) if applied.complete else Outputs()
         messages = self.encode(outputs, strict=True)
         state.last_offset = (partition, offset)
-        self._check_budget(state)
-        self.store.put(key, state, partition)
+        self.store.put(key, state, partition, self._check_budget(state))
         self.metrics.record_applied(Upsert.op, applied.upserted)
         self.metrics.record_applied(Retract.op, applied.retracted)
         self.gauges.account(key, partition, state)
@@ -219,15 +218,18 @@ class EventHandler:
     def _limit(self, cause: str) -> int:
         return self.state_budget if cause == STATE_BUDGET else self.max_message_bytes
 
-    def _check_budget(self, state: SubjectState) -> None:
+    def _check_budget(self, state: SubjectState) -> bytes:
         """The state must fit one changelog message, or it would run ahead of its durable copy (the changelog send
-        fails, and a restore brings back an older state): measured as stored."""
-        size = len(state.to_bytes())
+        fails, and a restore brings back an older state): measured as stored. Returns the stored form, which the
+        caller stores (encoding a state is a few % of an event's cost: once, not twice)."""
+        encoded = state.to_bytes()
+        size = len(encoded)
         if size > self.state_budget:
             raise Rejected(STATE_BUDGET, self.state_budget,
                            f"the person's state would be {size} bytes after this event, over the state budget of "
                            f"{self.state_budget} (CLEARANCE_STATE_BUDGET_BYTES): the event is not applied and the "
                            "person is held for hand review")
+        return encoded
 
     def _hold(self, key: bytes, subject_id: str, partition: int, rejected: Rejected) -> None:
         """Mark the person held (its state as before the event, which fits) and count the event not applied."""
@@ -269,13 +271,13 @@ class EventHandler:
                 state.last_offset = (partition, offset)
                 try:
                     messages = self.encode(outputs, strict=True)
-                    self._check_budget(state)
+                    encoded = self._check_budget(state)
                 except Rejected as exc:
                     self._hold(key, state.subject_id, partition, exc)
                     held += 1
                     continue
                 self.metrics.record_applied(Retract.op, removed)
-                self.store.put(key, state, partition)
+                self.store.put(key, state, partition, encoded)
                 self.gauges.account(key, partition, state)
                 self.due.note(key, state.due)
                 await self.publish(messages)

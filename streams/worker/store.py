@@ -38,8 +38,10 @@ class SubjectStore(Protocol):
         """The state held for ``key``, or ``None`` for a subject never seen (or held by another worker)."""
         ...
 
-    def put(self, key: bytes, state: SubjectState, partition: int) -> None:
-        """Store ``state``; ``partition`` is the input partition of the subject's events (where it must live)."""
+    def put(self, key: bytes, state: SubjectState, partition: int, encoded: bytes | None = None) -> None:
+        """Store ``state``; ``partition`` is the input partition of the subject's events (where it must live).
+        ``encoded`` is ``state.to_bytes()`` when the caller already has it (the handler measures the state against
+        its budget before it stores it: one encode per event instead of two)."""
         ...
 
     def put_outside_event(self, key: bytes, state: SubjectState) -> None:
@@ -68,8 +70,8 @@ class DictStore:
         raw = self.data.get(key)
         return SubjectState.from_bytes(raw) if raw else None
 
-    def put(self, key: bytes, state: SubjectState, partition: int) -> None:
-        self.data[key] = state.to_bytes()
+    def put(self, key: bytes, state: SubjectState, partition: int, encoded: bytes | None = None) -> None:
+        self.data[key] = state.to_bytes() if encoded is None else encoded
 
     def put_outside_event(self, key: bytes, state: SubjectState) -> None:
         self.data[key] = state.to_bytes()
@@ -96,8 +98,9 @@ class FaustTableStore:
         raw = self.table.data.get(key)
         return SubjectState.from_bytes(raw) if raw else None
 
-    def put(self, key: bytes, state: SubjectState, partition: int) -> None:
-        self.table[key] = state.to_bytes()  # inside an event: faust takes the event's partition
+    def put(self, key: bytes, state: SubjectState, partition: int, encoded: bytes | None = None) -> None:
+        # inside an event: faust takes the event's partition
+        self.table[key] = state.to_bytes() if encoded is None else encoded
 
     def put_outside_event(self, key: bytes, state: SubjectState) -> None:
         with self.outside_event(key):

@@ -49,3 +49,28 @@ def test_county_report_sums_people_and_compares_with_dismissing_all_prop64() -> 
     assert kern["subjectsWithSomeReliefCount"] == 2
     assert kern["reliefWithCurrentEligibilityChoices"]["CountSubjectsNoFelony"] == 1  # S2 only
     assert kern["reliefWithDismissAllProp64"]["CountSubjectsNoFelony"] == 2
+
+
+def test_subject_impact_equals_the_relief_figures_of_the_full_summary() -> None:
+    """The gauges' short path (three counts per county) against :func:`subject_counts` over the same outcomes."""
+    import random
+
+    from streams.rules.outcome import Determination
+    from streams.summary import RELIEF_FIGURES, determination_outcomes, subject_counts
+
+    figures = {key: figure for figure, key in RELIEF_FIGURES.items()}
+    rng = random.Random(7)
+    texts = [d.value for d in Determination]
+    for _ in range(3000):
+        subject = {"convictions": rng.randint(0, 4), "felony_convictions": rng.randint(0, 3),
+                   "convictions_last_7_years": rng.randint(0, 3)}
+        dets = []
+        for i in range(rng.randint(0, 5)):
+            d = det(f"c{i}", rng.choice(texts), felony=rng.random() < 0.5, recent=rng.random() < 0.5,
+                    county=rng.choice(["KERN", "KINGS"]), status=rng.choice(["active", "active", "retracted"]),
+                    code=rng.choice(["11357 HS", "11359 HS", "459 PC"]))
+            d["subject"] = subject
+            dets.append(d)
+        expected = {county: {figures[key] for key in subject_counts(county, outcomes, totals).relief_current}
+                    for county, (outcomes, totals) in determination_outcomes(dets).items()}
+        assert subject_impact(dets) == expected
