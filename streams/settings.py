@@ -25,7 +25,7 @@ compose and in Kubernetes.
 | CLEARANCE_PARTITIONS | 4 | input topic partitions of a ``faust -A`` worker (``clearance worker`` asks the broker) |
 | CLEARANCE_REPLICATION_FACTOR | 1 | replication factor of the topics the worker declares (faust's changelog) |
 | CLEARANCE_STANDBY_REPLICAS | 0 | standby copies of each table partition kept warm by other workers (faster failover) |
-| CLEARANCE_PROCESSING_GUARANTEE | exactly_once | exactly_once: transactions fence a worker that lost its partitions |
+| CLEARANCE_PROCESSING_GUARANTEE | at_least_once | exactly_once: transactions fence a worker that lost its partitions |
 | CLEARANCE_POLICIES | deploy/policies/statewide.json | the county policies file of a worker started by ``faust -A`` |
 | CLEARANCE_TIMEZONE | America/Los_Angeles | time zone of the processing date (counties without a fixed compute_at) |
 | CLEARANCE_EXPLAIN_PORT | 0 (off) | port of the worker's live explain (``GET /subjects/<id>``); 0 or empty: off |
@@ -168,7 +168,7 @@ class Settings:
     replication_factor: int = field(default_factory=lambda: _int_env("CLEARANCE_REPLICATION_FACTOR", 1, 1))
     standby_replicas: int = field(default_factory=lambda: _int_env("CLEARANCE_STANDBY_REPLICAS", 0))
     processing_guarantee: str = field(default_factory=lambda: _choice_env(
-        "CLEARANCE_PROCESSING_GUARANTEE", "exactly_once", ("exactly_once", "at_least_once")))
+        "CLEARANCE_PROCESSING_GUARANTEE", "at_least_once", ("at_least_once", "exactly_once")))
     policies_path: Path = field(default_factory=lambda: Path(_env("CLEARANCE_POLICIES", DEFAULT_POLICIES)))
     timezone: str = field(default_factory=lambda: _timezone_env("CLEARANCE_TIMEZONE", DEFAULT_TIMEZONE))
     explain_port: int = field(default_factory=lambda: _int_env("CLEARANCE_EXPLAIN_PORT", 0))

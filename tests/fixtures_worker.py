@@ -152,8 +152,9 @@ def worker_factory(kafka_settings: Settings, tmp_path: Path) -> Iterator[Callabl
     asyncio.run(create_topics(kafka_settings, 4))
     workers: list[WorkerProcess] = []
 
-    def make(policies: dict[str, Any], name: str = "") -> WorkerProcess:
-        """A worker; a ``name`` gives it its own data dir, metrics port and log (several workers in one group)."""
+    def make(policies: dict[str, Any], name: str = "", extra_env: dict[str, str] | None = None) -> WorkerProcess:
+        """A worker; a ``name`` gives it its own data dir, metrics port and log (several workers in one group);
+        ``extra_env``: more CLEARANCE_* variables for it."""
         path = tmp_path / f"policies-{len(workers)}.json"
         path.write_text(json.dumps(policies))
         settings, log = kafka_settings, tmp_path / "worker.log"
@@ -161,7 +162,7 @@ def worker_factory(kafka_settings: Settings, tmp_path: Path) -> Iterator[Callabl
             (tmp_path / name).mkdir()
             settings = replace(kafka_settings, data_dir=tmp_path / name, metrics_port=free_port())
             log = tmp_path / f"worker-{name}.log"
-        worker = WorkerProcess(settings, path, log)
+        worker = WorkerProcess(settings, path, log, extra_env=dict(extra_env or {}))
         workers.append(worker)
         return worker
 

@@ -62,10 +62,11 @@ def test_standby_replicas_and_replication_come_from_the_settings(tmp_path: Path,
         Settings()
 
 
-def test_exactly_once_by_default_and_at_least_once_on_request(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_at_least_once_by_default_and_exactly_once_on_request(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    assert Settings(bootstrap="127.0.0.1:1").processing_guarantee == "at_least_once"
+    monkeypatch.setenv("CLEARANCE_PROCESSING_GUARANTEE", "exactly_once")
     settings = Settings(bootstrap="127.0.0.1:1", topic_prefix="t.", data_dir=tmp_path, store="memory://",
                         metrics_port=0, partitions=3)
-    assert settings.processing_guarantee == "exactly_once"
     app = create_app(settings, POLICIES, Metrics.create(CollectorRegistry()))
     assert app.conf.processing_guarantee.value == "exactly_once"
     assert isinstance(app.clearance.handler.producer, faust_patches.TransactionalSends)  # type: ignore[attr-defined]
@@ -76,5 +77,5 @@ def test_exactly_once_by_default_and_at_least_once_on_request(tmp_path: Path, mo
     assert app.conf.processing_guarantee.value == "at_least_once"
     assert app.clearance.handler.producer is app.producer  # type: ignore[attr-defined]
     monkeypatch.setenv("CLEARANCE_PROCESSING_GUARANTEE", "exactly-once")
-    with pytest.raises(Exception, match="CLEARANCE_PROCESSING_GUARANTEE must be one of exactly_once, at_least_once"):
+    with pytest.raises(Exception, match="CLEARANCE_PROCESSING_GUARANTEE must be one of at_least_once, exactly_once"):
         Settings()

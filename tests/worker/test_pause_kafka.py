@@ -9,7 +9,7 @@ after the takeover re-sends the answers of the state restored from the changelog
 frozen worker had already published (as after any kill -9). Those are counted and printed; an older answer left
 standing at the end, or in the changelog, fails the test.
 
-What makes it hold: the worker runs with ``CLEARANCE_PROCESSING_GUARANTEE=exactly_once`` (the default), so every
+What makes it hold: the workers run with ``CLEARANCE_PROCESSING_GUARANTEE=exactly_once`` (opt-in), so every
 write of an input partition goes through that partition's transactional producer; the worker taking the partition
 over starts a producer with the same transactional id, the broker aborts the frozen worker's open transaction and
 refuses its later writes (``ProducerFenced``), and the lease fence makes the thawed worker exit. Without
@@ -54,6 +54,8 @@ from streams.worker.lease import FENCED_EXIT_CODE
 
 pytestmark = pytest.mark.kafka
 REPEATS = int(os.environ.get("CLEARANCE_PAUSE_REPEATS", "2"))
+# The fence by the broker (see the module's docstring); at_least_once, the default, has the lease fence only.
+EXACTLY_ONCE = {"CLEARANCE_PROCESSING_GUARANTEE": "exactly_once"}
 TABLE_CHANGELOG = "clearance-streams-subjects-changelog"  # faust's name for the app's "subjects" table changelog
 
 
@@ -140,8 +142,8 @@ def test_a_worker_frozen_past_the_session_timeout_loses_nothing_and_writes_nothi
     worker_factory, kafka_settings: Settings, backfill, reference, run: int
 ) -> None:
     _, events = backfill
-    a = worker_factory(statewide_policies(), name="a")
-    b = worker_factory(statewide_policies(), name="b")
+    a = worker_factory(statewide_policies(), name="a", extra_env=EXACTLY_ONCE)
+    b = worker_factory(statewide_policies(), name="b", extra_env=EXACTLY_ONCE)
     a.start()
     b.start()
     wait_until(lambda: _settled(a) and _settled(b), 120, "both workers in the group")
