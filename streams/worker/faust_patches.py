@@ -67,7 +67,7 @@ def apply(fetch_max_wait_ms: int, session_timeout: float) -> None:
     rocksdb_without_wal()
     publish_without_yield()
     fence_zombie_writes(session_timeout)
-    keep_open_transactions()
+    exactly_once_fixes()
 
 
 def _replace(cls: type, name: str, wrap: Callable[[Any], Any]) -> None:
@@ -167,7 +167,7 @@ def fence_zombie_writes(session_timeout: float) -> Lease:
             consumer = original(self, loop)
             if not self.app.client_only:  # a worker's consumer (in a group)
                 consumer._client._clearance_lease = lease  # the client its group coordinator sends through
-            # Read the changelog as written, aborted transactions included (see TransactionalSends).
+            # Read the changelog as written, aborted transactions included (see exactly_once_fixes).
             consumer._isolation_level = "read_uncommitted"  # read when the consumer starts its fetcher
             return consumer
 
@@ -238,23 +238,6 @@ def fence_zombie_writes(session_timeout: float) -> Lease:
 
         return do
 
-    def wrap_highwaters(original: Any) -> Any:
-        async def _highwaters(self: Any, partitions: Any) -> Any:
-            # faust's exactly-once branch answers with the last stable offset of the last *fetch*, which a partition
-            # just assigned does not have yet (None: recovery then crashes with "persisted offset is higher than the
-            # highwater"); the log's end offset is what recovery must reach, aborted transactions included
-            return await self._ensure_consumer().end_offsets(partitions)
-
-        return _highwaters
-
-    def wrap_highwater(original: Any) -> Any:
-        def highwater(self: Any, tp: Any) -> Any:
-            return self._ensure_consumer().highwater(tp)
-
-        return highwater
-
-    _replace(faust_aiokafka.AIOKafkaConsumerThread, "_highwaters", wrap_highwaters)
-    _replace(faust_aiokafka.AIOKafkaConsumerThread, "highwater", wrap_highwater)
     _replace(faust_aiokafka.AIOKafkaConsumerThread, "_create_consumer", wrap_consumer)
     _replace(faust_aiokafka.Producer, "_new_producer", wrap_producer)
     _replace(GroupCoordinator, "_do_heartbeat", wrap_heartbeat)
@@ -265,15 +248,32 @@ def fence_zombie_writes(session_timeout: float) -> Lease:
     return lease
 
 
-def keep_open_transactions() -> None:
-    """Let a rebalance keep the open transaction of a partition the worker still owns.
+def exactly_once_fixes() -> None:
+    """What faust's exactly-once mode needs to survive a rebalance (:class:`TransactionalSends`):
 
-    faust begins a transaction for every assigned partition after each rebalance, also for the partitions it kept,
-    whose producer is already in one: aiokafka refuses ("Invalid state transition IN_TRANSACTION ->
-    IN_TRANSACTION") and faust logs it as a warning, on every worker at every rebalance. The transaction already
-    open is the right one (faust commits it with the partition's offsets), so there is nothing to begin.
+    * Recovery reads up to the log's end offsets: faust's exactly-once branch answers with the last stable offset
+      of the last *fetch*, which a partition just assigned does not have yet (None: recovery then crashes with
+      "persisted offset is higher than the highwater"). The worker's consumer reads ``read_uncommitted`` (set where
+      the fence wraps its creation), so the end offset, aborted transactions included, is what it must reach.
+    * A rebalance keeps the open transaction of a partition the worker still owns: faust begins a transaction for
+      every assigned partition after each rebalance, also for those it kept, whose producer is already in one;
+      aiokafka refuses ("Invalid state transition IN_TRANSACTION -> IN_TRANSACTION") and faust logs it as a warning
+      on every worker at every rebalance. The open transaction is the right one (faust commits it with the
+      partition's offsets), so there is nothing to begin.
     """
     from faust.transport.drivers import aiokafka as faust_aiokafka
+
+    def wrap_highwaters(original: Any) -> Any:
+        async def _highwaters(self: Any, partitions: Any) -> Any:
+            return await self._ensure_consumer().end_offsets(partitions)
+
+        return _highwaters
+
+    def wrap_highwater(original: Any) -> Any:
+        def highwater(self: Any, tp: Any) -> Any:
+            return self._ensure_consumer().highwater(tp)
+
+        return highwater
 
     def wrap(original: Any) -> Any:
         async def maybe_begin_transaction(self: Any, transactional_id: str) -> None:
@@ -285,6 +285,8 @@ def keep_open_transactions() -> None:
 
         return maybe_begin_transaction
 
+    _replace(faust_aiokafka.AIOKafkaConsumerThread, "_highwaters", wrap_highwaters)
+    _replace(faust_aiokafka.AIOKafkaConsumerThread, "highwater", wrap_highwater)
     _replace(faust_aiokafka.Producer, "maybe_begin_transaction", wrap)
 
 

@@ -227,7 +227,8 @@ async def test_recovery_reads_up_to_the_logs_end_offsets_and_the_consumer_reads_
     monkeypatch.setattr(AIOKafkaConsumerThread, "_clearance_original__create_consumer", lambda self, loop: built,
                         raising=False)
     monkeypatch.setattr(faust_patches, "_lease", None)
-    faust_patches.fence_zombie_writes(10.0)
+    faust_patches.fence_zombie_writes(10.0)  # the consumer's creation (isolation)
+    faust_patches.exactly_once_fixes()  # the highwaters
 
     async def end_offsets(partitions: Any) -> dict[str, int]:
         return {tp: 42 for tp in partitions}
@@ -251,9 +252,13 @@ async def test_a_partition_kept_over_a_rebalance_keeps_its_open_transaction(monk
     async def original(self: Any, transactional_id: str) -> None:
         begun.append(transactional_id)
 
+    from faust.transport.drivers.aiokafka import AIOKafkaConsumerThread
+
+    for name in ("_highwaters", "highwater"):  # also replaced by exactly_once_fixes: restored after the test
+        monkeypatch.setattr(AIOKafkaConsumerThread, name, getattr(AIOKafkaConsumerThread, name))
     monkeypatch.setattr(Producer, "maybe_begin_transaction", Producer.maybe_begin_transaction)
     monkeypatch.setattr(Producer, "_clearance_original_maybe_begin_transaction", original, raising=False)
-    faust_patches.keep_open_transactions()
+    faust_patches.exactly_once_fixes()
     open_one = SimpleNamespace(_txn_manager=SimpleNamespace(is_in_transaction=lambda: True))
     idle = SimpleNamespace(_txn_manager=SimpleNamespace(is_in_transaction=lambda: False))
     producer = SimpleNamespace(_transaction_producers={"kept": open_one, "idle": idle})
