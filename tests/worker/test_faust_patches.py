@@ -265,3 +265,100 @@ async def test_a_partition_kept_over_a_rebalance_keeps_its_open_transaction(monk
     for tid in ("kept", "idle", "new"):
         await Producer.maybe_begin_transaction(producer, tid)  # type: ignore[arg-type]
     assert begun == ["idle", "new"]  # faust begins (and starts a producer for) the others as before
+
+
+async def test_seeking_to_committed_also_rewinds_input_partitions_nothing_was_committed_for(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """faust drops the rest of a fetched batch when a rebalance or the end of a recovery stops its flow, and counts
+    on the next seek to the committed offsets to fetch it again; aiokafka seeks only partitions committed above 0,
+    so those without a commit (None) go back to the reset position and those committed at 0 to 0."""
+    from aiokafka.consumer.fetcher import OffsetResetStrategy
+    from faust.transport.drivers.aiokafka import AIOKafkaConsumerThread
+
+    monkeypatch.setattr(AIOKafkaConsumerThread, "seek_to_committed", AIOKafkaConsumerThread.seek_to_committed)
+    faust_patches.rewind_uncommitted_partitions()
+    committed = {"in-0": 7, "in-1": None, "in-2": 0, "changelog-0": None}
+    calls: list[tuple[str, tuple[Any, ...]]] = []
+
+    class Kafka:
+        _fetcher = SimpleNamespace(_default_reset_strategy=OffsetResetStrategy.EARLIEST)
+
+        async def seek_to_committed(self) -> dict[str, int | None]:
+            calls.append(("committed", ()))  # aiokafka seeks in-0 to 7 itself
+            return dict(committed)
+
+        def seek(self, tp: str, offset: int) -> None:
+            calls.append(("seek", (tp, offset)))
+
+        async def seek_to_beginning(self, *tps: str) -> None:
+            calls.append(("beginning", tps))
+
+        async def seek_to_end(self, *tps: str) -> None:
+            calls.append(("end", tps))
+
+    kafka = Kafka()
+
+    async def call_thread(fun: Any, *args: Any) -> Any:
+        return await fun(*args)
+
+    thread = SimpleNamespace(call_thread=call_thread, _ensure_consumer=lambda: kafka,
+                             consumer=SimpleNamespace(_is_changelog_tp=lambda tp: tp.startswith("changelog")))
+    assert await AIOKafkaConsumerThread.seek_to_committed(thread) == committed  # type: ignore[arg-type]
+    assert calls == [("committed", ()), ("seek", ("in-2", 0)), ("beginning", ("in-1",))]
+    calls.clear()
+    Kafka._fetcher._default_reset_strategy = OffsetResetStrategy.LATEST
+    await AIOKafkaConsumerThread.seek_to_committed(thread)  # type: ignore[arg-type]
+    assert calls == [("committed", ()), ("seek", ("in-2", 0)), ("end", ("in-1",))]
+
+
+async def test_an_offset_jump_on_the_input_is_not_acknowledged(monkeypatch: pytest.MonkeyPatch) -> None:
+    """faust acknowledges a jump in a partition's offsets (offsets no message has, on compacted or transactional
+    topics); on the input it means fetched records were dropped, so the range stays unacknowledged and commits stop
+    before it. Other topics keep faust's behaviour."""
+    from faust.transport.consumer import Consumer
+
+    acknowledged: list[tuple[str, int, int]] = []
+
+    async def original(self: Any, tp: Any, offset_from: int, offset_to: int) -> None:
+        acknowledged.append((tp.topic, offset_from, offset_to))
+
+    monkeypatch.setattr(Consumer, "_add_gap", Consumer._add_gap)
+    monkeypatch.setattr(Consumer, "_clearance_original__add_gap", original, raising=False)
+    monkeypatch.setattr(faust_patches, "_gapless_topics", set())
+    faust_patches.unacked_input_gaps()
+    faust_patches.never_acknowledge_gaps("input")
+    consumer = SimpleNamespace()
+    # faust calls _add_gap(tp, last read + 1, offset of the record that arrived)
+    await Consumer._add_gap(consumer, SimpleNamespace(topic="input", partition=2), 21, 26)  # type: ignore[arg-type]
+    await Consumer._add_gap(consumer, SimpleNamespace(topic="changelog", partition=2), 5, 9)  # type: ignore[arg-type]
+    assert acknowledged == [("changelog", 5, 9)]
+
+
+async def test_a_partition_starts_at_its_committed_offset_or_at_the_log_start() -> None:
+    from faust.types import TP
+
+    asked: list[Any] = []
+
+    async def earliest_offsets(*tps: Any) -> dict[Any, int]:
+        asked.extend(tps)
+        return {tp: 3 for tp in tps}
+
+    consumer = SimpleNamespace(_committed_offset={TP("in", 0): 42, TP("in", 1): None, TP("in", 2): 0},
+                               earliest_offsets=earliest_offsets)
+    app = SimpleNamespace(consumer=consumer)
+    assert await faust_patches.start_offset(app, "in", 0) == 42
+    assert await faust_patches.start_offset(app, "in", 1) == 3  # nothing committed: the log's first offset
+    assert await faust_patches.start_offset(app, "in", 2) == 3  # faust keeps 0 as "none" too
+    assert asked == [TP("in", 1), TP("in", 2)]
+
+
+def test_commit_positions_sum_the_committed_offsets_and_what_was_handed_over_beyond_them() -> None:
+    from faust.types import TP
+
+    a, b, c, other = TP("in", 0), TP("in", 1), TP("in", 2), TP("changelog", 0)
+    consumer = SimpleNamespace(assignment=lambda: {a, b, c, other}, _read_offset={a: 55, b: 9, other: 100},
+                               _committed_offset={a: 8, b: 10, c: 4, other: 3})
+    # a: read up to 55, committed 8 → 48 handed over beyond the commit; b: committed past its last read; c: none read
+    assert faust_patches.commit_positions(SimpleNamespace(consumer=consumer), "in") == (8 + 10 + 4, 48)
+    assert faust_patches.commit_positions(SimpleNamespace(consumer=None), "in") == (0, 0)
