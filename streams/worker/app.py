@@ -105,7 +105,6 @@ def create_app(settings: Settings, policies: Policies, metrics: Metrics | None =
     handler = EventHandler(producer, settings, policies, metrics, store, gauges, settings.processing_date)
     service = WorkerService(app, settings, handler, Refresher(handler), settings.processing_date)
     app.clearance = service  # type: ignore[attr-defined]
-    faust_patches.never_acknowledge_gaps(input_topic)
 
     @app.agent(changes, name="classify")
     async def classify(stream: faust.StreamT) -> None:
@@ -113,10 +112,7 @@ def create_app(settings: Settings, policies: Policies, metrics: Metrics | None =
         handled = 0
         async for event in stream.events():
             msg = event.message
-            if not await service.in_order(msg.partition, msg.offset):
-                await service.wait_for_stop()
             await handler.handle(msg.key, msg.value, msg.topic, msg.partition, msg.offset)
-            service.continuity.handled(msg.partition, msg.offset)
             handled += 1
             if handled % YIELD_EVERY == 0:
                 # A buffered stream never suspends, so give the loop a turn: faust's producer buffer (the table's

@@ -21,7 +21,6 @@ from typing import Any
 
 from streams.settings import Settings
 from streams.worker import explain_api, faust_patches
-from streams.worker.continuity import InputContinuity
 from streams.worker.gauges import Gauges
 from streams.worker.handler import EventHandler, utc_today
 from streams.worker.metrics import Metrics, MetricsPortError, serve
@@ -66,7 +65,6 @@ class WorkerService:
         # the latest verdict: written by the event loop, read by the metrics server's thread (one reference)
         self._status: Status | None = None
         self.exit_reason: str | None = None
-        self.continuity = InputContinuity()
 
     @property
     def metrics(self) -> Metrics:
@@ -145,7 +143,6 @@ class WorkerService:
         partitions = {tp.partition for tp in revoked if tp.topic == self.input_topic}
         self.gauges.drop_partitions(partitions)
         self.gauges.drop_lag(partitions)
-        self.continuity.forget(partitions)
 
     def on_rebalance_complete(self) -> None:
         """Table state of the assigned partitions is restored: re-check it against the policies (faust sends
@@ -169,11 +166,9 @@ class WorkerService:
     def watch(self, recovering: bool, lag: int) -> None:
         """Feed the watchdog one observation; when it says so, stop the worker for a restart."""
         assigned = faust_patches.assigned_partitions(self.app, self.input_topic) or set()
-        committed, uncommitted = faust_patches.commit_positions(self.app, self.input_topic)
         status = self.watchdog.observe(Observation(
             at=time.monotonic(), assigned=len(assigned), lag=lag, consumed=self._handled(),
-            in_group=faust_patches.in_consumer_group(self.app), recovering=recovering,
-            committed=committed, uncommitted=uncommitted))
+            in_group=faust_patches.in_consumer_group(self.app), recovering=recovering))
         self._status = status
         if status.exit_reason is not None:
             self.stop_for_restart(status.exit_reason)
@@ -182,24 +177,6 @@ class WorkerService:
         """Messages of the input handled so far (accepted or dead-lettered): grows with every message."""
         return sum(sample.value for metric in (self.metrics.events_consumed, self.metrics.invalid_events)
                    for family in metric.collect() for sample in family.samples if sample.name.endswith("_total"))
-
-    async def in_order(self, partition: int, offset: int) -> bool:
-        """Whether the record at ``offset`` of input ``partition`` may be handled: False when records before it
-        were skipped (:mod:`streams.worker.continuity`); the worker is then stopping for a restart."""
-        continuity = self.continuity
-        if not continuity.knows(partition):
-            continuity.start(partition, await faust_patches.start_offset(self.app, self.input_topic, partition))
-        skipped = continuity.skipped(partition, offset)
-        if skipped is None:
-            return True
-        self.stop_for_restart(f"offsets {skipped[0]}-{skipped[1]} of input partition {partition} were skipped by the "
-                              "consumer; the record after them is not handled, and the restart reads them again "
-                              "from the last commit")
-        return False
-
-    async def wait_for_stop(self) -> None:
-        """Hold the agent until the orderly stop cancels it (nothing more of this partition may be handled)."""
-        await asyncio.get_running_loop().create_future()
 
     def stop_for_restart(self, reason: str) -> None:
         """Stop the worker the way SIGTERM does (faust commits what it handled, flushes the changelog and closes
