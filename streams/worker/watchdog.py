@@ -22,8 +22,9 @@ READY_STALL_S = 30.0
 
 @dataclass(frozen=True, slots=True)
 class Limits:
-    """``stall_s``: exit after holding partitions with lag and consuming nothing this long; ``rejoin_s``: exit after
-    being outside a consumer group this long. 0 turns a check off."""
+    """``stall_s``: exit after holding partitions with lag and consuming nothing this long, or with handed-over
+    messages whose offsets have not been committed for this long; ``rejoin_s``: exit after being outside a consumer
+    group this long. 0 turns a check off."""
 
     stall_s: float
     rejoin_s: float
@@ -33,7 +34,9 @@ class Limits:
 class Observation:
     """One look at the worker. ``at``: a monotonic time in seconds; ``assigned``: input partitions assigned;
     ``lag``: messages behind on them; ``consumed``: a count that grows with every message handled; ``in_group``: a
-    member of a group generation with a known coordinator; ``recovering``: rebalancing or restoring tables."""
+    member of a group generation with a known coordinator; ``recovering``: rebalancing or restoring tables;
+    ``committed``: a figure that moves with every offset commit on them (the sum of the committed offsets);
+    ``uncommitted``: messages handed to the agent beyond the committed offsets."""
 
     at: float
     assigned: int
@@ -41,6 +44,8 @@ class Observation:
     consumed: float
     in_group: bool
     recovering: bool
+    committed: int = 0
+    uncommitted: int = 0
 
 
 @dataclass(frozen=True, slots=True)
@@ -52,20 +57,28 @@ class Status:
     without_progress_s: float
     without_group_s: float
     exit_reason: str | None
+    without_commit_s: float = 0.0
 
 
 def verdict(*, assigned: int, lag: int, without_progress_s: float, without_group_s: float,
-            limits: Limits) -> str | None:
+            limits: Limits, uncommitted: int = 0, without_commit_s: float = 0.0) -> str | None:
     """None when the worker may run on; else why it must exit (one line, no personal data).
 
     ``without_progress_s``: how long it has held partitions with lag and handled nothing; ``without_group_s``: how
-    long it has been outside a consumer group (since start-up, for one that never joined).
+    long it has been outside a consumer group (since start-up, for one that never joined); ``without_commit_s``:
+    how long ``uncommitted`` handed-over messages have waited for a commit. faust commits every second up to the
+    first message not acknowledged, so commits that stop while messages were handed over mean one of them was
+    dropped on the way to the agent (never handled, never acknowledged) or that commits fail: a restart reads
+    from the last commit.
     """
     if limits.rejoin_s > 0 and without_group_s >= limits.rejoin_s:
         return f"the consumer has not been in its group for {without_group_s:.0f} s (limit {limits.rejoin_s:g} s)"
     if limits.stall_s > 0 and assigned > 0 and lag > 0 and without_progress_s >= limits.stall_s:
         return (f"{assigned} partitions held with {lag} messages of lag and nothing consumed for "
                 f"{without_progress_s:.0f} s (limit {limits.stall_s:g} s)")
+    if limits.stall_s > 0 and assigned > 0 and uncommitted > 0 and without_commit_s >= limits.stall_s:
+        return (f"{uncommitted} messages handed to the agent and no offset commit for {without_commit_s:.0f} s "
+                f"(limit {limits.stall_s:g} s): one of them never reached the handler, or commits are failing")
     return None
 
 
@@ -91,22 +104,30 @@ def readiness(status: Status | None, *, started: bool) -> tuple[bool, str]:
 class Watchdog:
     """Remembers when the worker last made progress and when it was last in a group; :meth:`observe` gives the
     :class:`Status` of each new observation. Progress is any message handled, or nothing to do (no lag, no
-    partition); a recovery counts as progress too (restoring a changelog reads no input, and may take minutes)."""
+    partition); a recovery counts as progress too (restoring a changelog reads no input, and may take minutes).
+    Likewise it remembers when the committed offsets last moved (or nothing was waiting for a commit)."""
 
     def __init__(self, limits: Limits, started_at: float) -> None:
         self.limits = limits
         self._consumed: float | None = None
         self._progress_at = started_at
         self._in_group_at = started_at
+        self._committed: int | None = None
+        self._commit_at = started_at
 
     def observe(self, obs: Observation) -> Status:
         if obs.consumed != self._consumed or obs.lag == 0 or obs.assigned == 0 or obs.recovering:
             self._progress_at = obs.at
         self._consumed = obs.consumed
+        if obs.committed != self._committed or obs.uncommitted == 0 or obs.assigned == 0 or obs.recovering:
+            self._commit_at = obs.at
+        self._committed = obs.committed
         if obs.in_group:
             self._in_group_at = obs.at
         without_progress = max(0.0, obs.at - self._progress_at)
         without_group = max(0.0, obs.at - self._in_group_at)
+        without_commit = max(0.0, obs.at - self._commit_at)
         reason = verdict(assigned=obs.assigned, lag=obs.lag, without_progress_s=without_progress,
-                         without_group_s=without_group, limits=self.limits)
-        return Status(obs, without_progress, without_group, reason)
+                         without_group_s=without_group, limits=self.limits, uncommitted=obs.uncommitted,
+                         without_commit_s=without_commit)
+        return Status(obs, without_progress, without_group, reason, without_commit)

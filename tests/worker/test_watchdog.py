@@ -10,8 +10,9 @@ LIMITS = Limits(stall_s=300, rejoin_s=120)
 
 
 def obs(at: float, *, assigned: int = 2, lag: int = 0, consumed: float = 0, in_group: bool = True,
-        recovering: bool = False) -> Observation:
-    return Observation(at=at, assigned=assigned, lag=lag, consumed=consumed, in_group=in_group, recovering=recovering)
+        recovering: bool = False, committed: int = 0, uncommitted: int = 0) -> Observation:
+    return Observation(at=at, assigned=assigned, lag=lag, consumed=consumed, in_group=in_group, recovering=recovering,
+                       committed=committed, uncommitted=uncommitted)
 
 
 def test_verdict_is_ok_for_a_healthy_or_idle_worker() -> None:
@@ -79,3 +80,24 @@ def test_readiness_says_why_not() -> None:
     assert not ready and "nothing consumed" in why
     ready, why = readiness(dog.observe(obs(1000, lag=5, consumed=1)), started=True)
     assert not ready and why.startswith("exiting:")
+
+
+def test_messages_handed_over_and_never_committed_end_the_worker_even_while_it_consumes() -> None:
+    """faust commits every second up to the first unacknowledged message: when commits stop while later messages
+    are handled (and the lag gauge reads 0), one was dropped before the handler, and only a restart reads it."""
+    dog = Watchdog(LIMITS, started_at=0)
+    assert dog.observe(obs(0, committed=8, uncommitted=40, consumed=1)).exit_reason is None
+    assert dog.observe(obs(200, committed=8, uncommitted=900, consumed=500)).without_commit_s == 200
+    status = dog.observe(obs(300, committed=8, uncommitted=1500, consumed=900))
+    assert status.without_progress_s == 0 and status.without_commit_s == 300
+    assert status.exit_reason is not None and "1500 messages handed to the agent" in status.exit_reason
+
+
+@pytest.mark.parametrize("moving", [{"committed": 9, "uncommitted": 40}, {"committed": 8, "uncommitted": 0},
+                                    {"committed": 8, "uncommitted": 40, "recovering": True}])
+def test_a_commit_nothing_waiting_or_a_recovery_restarts_the_commit_clock(moving: dict[str, object]) -> None:
+    dog = Watchdog(LIMITS, started_at=0)
+    dog.observe(obs(0, committed=8, uncommitted=40))
+    dog.observe(obs(250, **moving))  # type: ignore[arg-type]
+    assert dog.observe(obs(500, committed=9 if moving["committed"] == 9 else 8, uncommitted=40)).exit_reason is None
+    assert dog.observe(obs(550, committed=9 if moving["committed"] == 9 else 8, uncommitted=40)).exit_reason
