@@ -24,7 +24,7 @@ from datetime import UTC, date, datetime
 from typing import Any, NamedTuple, NoReturn, Protocol
 
 import orjson
-from aiokafka.errors import KafkaError
+from aiokafka.errors import IllegalOperation, KafkaError, ProducerFenced
 
 from streams.errors import EventError
 from streams.events.builders import dead_letter_event, dead_letter_key
@@ -44,6 +44,7 @@ from streams.settings import CANDIDATES, DEAD_LETTERS, DETERMINATIONS, Settings
 from streams.worker.apply import apply_event, sweep_extract
 from streams.worker.due import DueIndex
 from streams.worker.gauges import Gauges
+from streams.worker.lease import FENCED_EXIT_CODE
 from streams.worker.metrics import Metrics
 from streams.worker.policies import Policies
 from streams.worker.reclassify import Outputs, reclassify, replay_outputs
@@ -76,16 +77,29 @@ OUTPUT_SIZE = "output_size"
 EXIT_SEND_FAILED = 70  # EX_SOFTWARE
 
 
-def stop_worker(reason: str) -> NoReturn:
+def stop_worker(reason: str, fenced: bool = False) -> NoReturn:
     """Exit at once, non-zero: a send failed although the message was checked (the producer is closed or its
     buffer stayed full past its timeout). Raising would make faust restart the agent, which then consumed nothing;
     exiting lets the supervisor restart the worker, and the event, whose offset was not committed, is re-delivered:
     its answers are re-sent from the state (or computed again if the state had not reached the changelog), as after
-    a kill -9, which the worker is built to survive."""
-    log.critical("%s; stopping the worker (exit %d): its supervisor restarts it and the event is re-delivered",
-                 reason, EXIT_SEND_FAILED)
+    a kill -9, which the worker is built to survive. ``fenced``: the broker refused the write because another
+    worker took the partition over (:func:`fenced_by_the_broker`): the zombie's exit, :data:`FENCED_EXIT_CODE`."""
+    if fenced:
+        log.critical("fenced: %s: the broker refuses this worker's transactional writes (another worker owns the "
+                     "partition now); exiting with code %d without sending what it computed", reason,
+                     FENCED_EXIT_CODE)
+    else:
+        log.critical("%s; stopping the worker (exit %d): its supervisor restarts it and the event is re-delivered",
+                     reason, EXIT_SEND_FAILED)
     logging.shutdown()
-    os._exit(EXIT_SEND_FAILED)
+    os._exit(FENCED_EXIT_CODE if fenced else EXIT_SEND_FAILED)
+
+
+def fenced_by_the_broker(exc: BaseException) -> bool:
+    """Whether a failed send is exactly-once's fence at work: the broker fenced this transactional producer
+    (another worker started one with the same transactional id, taking the partition over), or the producer's
+    transaction was already ended or broken by that (aiokafka refuses a send outside a transaction)."""
+    return isinstance(exc, ProducerFenced) or (isinstance(exc, IllegalOperation) and "transaction" in str(exc))
 
 
 class Rejected(Exception):
@@ -121,7 +135,7 @@ class EventHandler:
         gauges: Gauges,
         today: Callable[[], date] = utc_today,
         due: DueIndex | None = None,
-        stop: Callable[[str], NoReturn] = stop_worker,
+        stop: Callable[[str, bool], NoReturn] = stop_worker,
     ) -> None:
         self.producer = producer
         self.settings = settings
@@ -327,7 +341,7 @@ class EventHandler:
             try:
                 await send(msg.topic, msg.key, msg.value, msg.partition, None, None)
             except Exception as exc:
-                self.stop(f"sending to {msg.topic} failed: {type(exc).__name__}")
+                self.stop(f"sending to {msg.topic} failed: {type(exc).__name__}", fenced_by_the_broker(exc))
             out = msg.event
             if msg.topic == self.determinations_topic:
                 m.determination_emitted(out["flow"], out["county"], out["determination"],
@@ -356,6 +370,7 @@ class EventHandler:
         try:
             await self.producer.send(self.dlq_topic, dlq_key, orjson.dumps(letter), None, None, None)
         except Exception as exc:
-            self.stop(f"writing a dead letter to {self.dlq_topic} failed: {type(exc).__name__}")
+            self.stop(f"writing a dead letter to {self.dlq_topic} failed: {type(exc).__name__}",
+                      fenced_by_the_broker(exc))
         self.metrics.dead_lettered(kind)
         log.warning("dead-lettered %s[%d]@%d: %s", topic, partition, offset, kind)

@@ -20,7 +20,7 @@ from typing import Any
 
 import orjson
 import pytest
-from aiokafka.errors import KafkaTimeoutError, MessageSizeTooLargeError
+from aiokafka.errors import IllegalOperation, KafkaTimeoutError, MessageSizeTooLargeError, ProducerFenced
 from factories import LA, conviction
 from prometheus_client import CollectorRegistry
 
@@ -45,8 +45,8 @@ class Stopped(BaseException):
     """What the test's stop raises (the worker's own exits the process)."""
 
 
-def stop(reason: str) -> Any:
-    raise Stopped(reason)
+def stop(reason: str, fenced: bool = False) -> Any:
+    raise Stopped(reason, fenced)
 
 
 @dataclass
@@ -196,8 +196,20 @@ async def test_a_send_that_fails_anyway_stops_the_worker_instead_of_raising_into
     handler, producer, _ = make()
     producer.fail = KafkaTimeoutError()
     raw = event("S1", convictions(1)) if what == "output" else b"{not json"
-    with pytest.raises(Stopped, match="failed: KafkaTimeoutError"):
+    with pytest.raises(Stopped, match="failed: KafkaTimeoutError") as stopped:
         await handler.handle(b"S1", raw, TOPIC, 0, 0)
+    assert stopped.value.args[1] is False  # not exactly-once's fence: exit 70
+
+
+@pytest.mark.parametrize("error", [ProducerFenced(), IllegalOperation("Can't send messages while not in transaction")])
+async def test_a_transactional_send_the_broker_refuses_is_the_fenced_zombies_exit(error: Exception) -> None:
+    """exactly_once: a thawed worker whose partition another worker took over (its producer fenced, its
+    transaction gone) exits as fenced (75), like the lease fence, not as a failed send."""
+    handler, producer, _ = make()
+    producer.fail = error
+    with pytest.raises(Stopped, match=f"failed: {type(error).__name__}") as stopped:
+        await handler.handle(b"S1", event("S1", convictions(1)), TOPIC, 0, 0)
+    assert stopped.value.args[1] is True
 
 
 async def test_a_sequence_beyond_64_bits_is_one_schema_dead_letter() -> None:
