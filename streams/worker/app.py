@@ -105,6 +105,7 @@ def create_app(settings: Settings, policies: Policies, metrics: Metrics | None =
     handler = EventHandler(producer, settings, policies, metrics, store, gauges, settings.processing_date)
     service = WorkerService(app, settings, handler, Refresher(handler), settings.processing_date)
     app.clearance = service  # type: ignore[attr-defined]
+    faust_patches.never_acknowledge_gaps(input_topic)
 
     @app.agent(changes, name="classify")
     async def classify(stream: faust.StreamT) -> None:
@@ -112,7 +113,10 @@ def create_app(settings: Settings, policies: Policies, metrics: Metrics | None =
         handled = 0
         async for event in stream.events():
             msg = event.message
+            if not await service.in_order(msg):
+                continue  # records before it were skipped: it waits for them (streams.worker.continuity)
             await handler.handle(msg.key, msg.value, msg.topic, msg.partition, msg.offset)
+            service.handled(msg.partition, msg.offset)
             handled += 1
             if handled % YIELD_EVERY == 0:
                 # A buffered stream never suspends, so give the loop a turn: faust's producer buffer (the table's

@@ -20,6 +20,7 @@ import logging
 import os
 import time
 import weakref
+from collections import defaultdict
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -60,12 +61,16 @@ def check_version(version: str | None = None) -> str:
 
 
 def apply(fetch_max_wait_ms: int, session_timeout: float) -> None:
-    """Check the faust version, apply the three measured fixes, the zombie fence and the transaction fix (each
-    idempotent)."""
+    """Check the faust version, apply the three measured fixes, the three that keep faust from skipping input
+    records (uncommitted partitions rewound, offset jumps never acknowledged, rewinds its drain honours), the
+    zombie fence and the transaction fixes (each idempotent)."""
     check_version()
     shorten_fetch_wait(fetch_max_wait_ms)
     rocksdb_without_wal()
     publish_without_yield()
+    rewind_uncommitted_partitions()
+    unacked_input_gaps()
+    rewindable_read_offsets()
     fence_zombie_writes(session_timeout)
     exactly_once_fixes()
 
@@ -290,6 +295,181 @@ def exactly_once_fixes() -> None:
     _replace(faust_aiokafka.Producer, "maybe_begin_transaction", wrap)
 
 
+def rewind_uncommitted_partitions() -> None:
+    """Make faust's "seek to the committed offsets" also rewind the input partitions that have no committed offset
+    (or offset 0) to where the reset policy starts them.
+
+    faust drops the rest of a fetched batch when its flow stops or the generation changes part-way through it
+    (a rebalance, the end of a recovery): aiokafka has already moved its position past those records, and faust
+    counts on its next seek to the committed offsets to bring them back. aiokafka's ``seek_to_committed`` seeks
+    only partitions whose committed offset is above 0, so on a partition nothing was committed for yet (a worker
+    that started and lost its broker before its first commit; in exactly-once mode, every commit so far aborted)
+    the dropped records were never handled: reproduced in the broker kill -9 test, a run of offsets skipped
+    (offsets 0–1 handled again, then 52 onwards; no determination for 40 convictions). Changelog partitions are
+    left to faust's recovery, which seeks them itself."""
+    from aiokafka.consumer.fetcher import OffsetResetStrategy
+    from faust.transport.drivers import aiokafka as faust_aiokafka
+
+    async def seek_to_committed_or_reset(kafka: Any, is_changelog: Callable[[Any], bool]) -> Any:
+        committed = await kafka.seek_to_committed()
+        unset = [tp for tp, offset in committed.items() if not offset and not is_changelog(tp)]
+        for tp in unset:
+            if committed[tp] == 0:
+                kafka.seek(tp, 0)
+        rewind = [tp for tp in unset if committed[tp] is None]
+        if rewind:
+            strategy = kafka._fetcher._default_reset_strategy
+            if strategy == OffsetResetStrategy.EARLIEST:
+                await kafka.seek_to_beginning(*rewind)
+            elif strategy == OffsetResetStrategy.LATEST:
+                await kafka.seek_to_end(*rewind)
+        return committed
+
+    def wrap(original: Any) -> Any:
+        async def seek_to_committed(self: Any) -> Any:
+            return await self.call_thread(seek_to_committed_or_reset, self._ensure_consumer(),
+                                          self.consumer._is_changelog_tp)
+
+        return seek_to_committed
+
+    _replace(faust_aiokafka.AIOKafkaConsumerThread, "seek_to_committed", wrap)
+
+
+_gapless_topics: set[str] = set()
+
+
+def never_acknowledge_gaps(topic: str) -> None:
+    """Keep faust from acknowledging jumps in ``topic``'s offsets (:func:`unacked_input_gaps`)."""
+    _gapless_topics.add(topic)
+
+
+def unacked_input_gaps() -> None:
+    """Never acknowledge offsets of the input that were not handled.
+
+    When a partition's next record is more than one offset past the last one read, faust takes the skipped range
+    for offsets no message has (compaction, transaction markers) and acknowledges it: the next commit covers it.
+    The input is neither compacted nor written in transactions, so on it such a jump means records faust fetched
+    and dropped without the seek back it relies on. Reproduced in the broker kill -9 test: offsets 21–25 of a
+    partition never handled, then committed past (convictions with no determination at all). On a topic named by
+    :func:`never_acknowledge_gaps` the range stays unacknowledged, so commits stop before it; the agent, handed the
+    record after it, stops the worker for a restart that reads it again (:mod:`streams.worker.continuity`)."""
+    from faust.transport.consumer import Consumer
+
+    def wrap(original: Any) -> Any:
+        async def _add_gap(self: Any, tp: Any, offset_from: int, offset_to: int) -> None:
+            if tp.topic in _gapless_topics:
+                return
+            await original(self, tp, offset_from, offset_to)
+
+        return _add_gap
+
+    _replace(Consumer, "_add_gap", wrap)
+
+
+async def start_offset(app: Any, topic: str, partition: int) -> int:
+    """Where this worker reads ``partition`` of ``topic`` from: the group's committed offset (as faust's consumer
+    learnt it at its seek after the rebalance or, when a record arrives before that seek is done, as the broker
+    says), or the log's first offset when nothing was committed."""
+    from faust.types import TP
+
+    tp = TP(topic, partition)
+    consumer = app.consumer
+    committed = consumer._committed_offset.get(tp)
+    if committed:
+        return int(committed)
+    thread = consumer._thread
+
+    async def fetch_committed(kafka: Any) -> Any:
+        return await kafka.committed(tp)
+
+    committed = await thread.call_thread(fetch_committed, thread._ensure_consumer())
+    if committed is not None and committed >= 0:
+        return int(committed)
+    earliest = await consumer.earliest_offsets(tp)
+    return int(earliest.get(tp) or 0)
+
+
+async def rewind(app: Any, topic: str, partition: int, offset: int) -> bool:
+    """Read ``partition`` of ``topic`` again from ``offset``: seek the consumer there (on its own thread) and let
+    faust's drain pass records from it again (it drops records below its last read offset). False when the
+    partition is no longer assigned (nothing to rewind)."""
+    from faust.types import TP
+
+    tp = TP(topic, partition)
+    consumer = app.consumer
+    if tp not in consumer.assignment():
+        return False
+    thread = consumer._thread
+
+    async def seek(kafka: Any) -> None:
+        kafka.seek(tp, offset)
+
+    await thread.call_thread(seek, thread._ensure_consumer())
+    read_offsets = consumer._read_offset
+    if isinstance(read_offsets, ReadOffsets):
+        read_offsets.rewind(tp, offset)
+    else:
+        read_offsets[tp] = offset
+    return True
+
+
+class ReadOffsets(defaultdict[Any, int | None]):
+    """faust's consumer's last read offset per partition (its drain drops a fetched record below it), which
+    honours a rewind: until the record at the rewound offset passes the drain, the drain's updates to a higher
+    offset are ignored. Those come from the batch the drain was still handing over when the partition was
+    rewound; taking them would make it drop the records read again (seen: the first rewind after a rebalance
+    undone in most runs, the hole closed only by a second one)."""
+
+    def __init__(self) -> None:
+        super().__init__(lambda: None)
+        self.rewound: dict[Any, int] = {}
+
+    def rewind(self, tp: Any, offset: int) -> None:
+        self.rewound[tp] = offset
+        super().__setitem__(tp, offset)
+
+    def __setitem__(self, tp: Any, offset: int | None) -> None:
+        rewound = self.rewound.get(tp)
+        if rewound is not None and offset is not None:
+            if offset > rewound:
+                return  # still the batch from before the rewind
+            if offset == rewound:
+                del self.rewound[tp]
+        super().__setitem__(tp, offset)
+
+    def pop(self, tp: Any, *default: Any) -> Any:  # a revoked partition: its rewind is the next owner's business
+        self.rewound.pop(tp, None)
+        return super().pop(tp, *default)
+
+    def __delitem__(self, tp: Any) -> None:
+        self.rewound.pop(tp, None)
+        super().__delitem__(tp)
+
+
+def rewindable_read_offsets() -> None:
+    """Give each faust consumer :class:`ReadOffsets` for its last read offsets (its drain binds the mapping's
+    methods once, when it starts: hence at construction)."""
+    from faust.transport.consumer import Consumer
+
+    def wrap(original: Any) -> Any:
+        def __init__(self: Any, *args: Any, **kwargs: Any) -> None:
+            original(self, *args, **kwargs)
+            self._read_offset = ReadOffsets()
+
+        return __init__
+
+    _replace(Consumer, "__init__", wrap)
+
+
+def leave_unacknowledged(app: Any, message: Any) -> None:
+    """Keep faust from acknowledging ``message`` (the stream acknowledges every message it hands over once the
+    agent moves on): its offset never reaches the consumer's acknowledged offsets, so no commit covers it until
+    the record is read again and handled, and faust's wait for unacknowledged messages (at a rebalance) does not
+    wait for it."""
+    message.acked = True
+    app.consumer._unacked_messages.discard(message)
+
+
 def publish_without_yield() -> None:
     """Let faust's producer buffer publish a started producer's messages without a loop turn per message.
 
@@ -342,6 +522,28 @@ def last_read_offset(consumer: Any, tp: Any) -> int | None:
     """The offset of the last message faust's consumer handed to the agent on ``tp`` (None: none yet)."""
     offset = consumer._read_offset.get(tp)
     return None if offset is None else int(offset)
+
+
+def commit_positions(app: Any, topic: str) -> tuple[int, int]:
+    """(the sum of the committed offsets of ``topic``'s assigned partitions, the messages faust's consumer handed
+    to the agent beyond them): faust's own bookkeeping (its last read and last committed offset per partition)."""
+    consumer = getattr(app, "consumer", None)
+    if consumer is None:
+        return 0, 0
+    try:
+        assignment = consumer.assignment()
+    except Exception:  # consumer not started yet
+        return 0, 0
+    committed_sum = uncommitted = 0
+    for tp in assignment:
+        if tp.topic != topic:
+            continue
+        read = consumer._read_offset.get(tp)
+        committed = consumer._committed_offset.get(tp)
+        committed_sum += committed or 0
+        if read is not None:
+            uncommitted += max(0, int(read) + 1 - int(committed or 0))
+    return committed_sum, uncommitted
 
 
 def table_keys(table: Any, partition: int | None = None) -> Iterator[bytes]:
@@ -460,3 +662,4 @@ class TransactionalSends:
                    headers: Any) -> Any:
         return await self.producer.send(topic, key, value, partition, timestamp, headers,
                                         transactional_id=self.transactional_id())
+

@@ -140,6 +140,10 @@ SPECS: Mapping[str, MetricSpec] = {
         ("county", "figure")),
     "rebalances": MetricSpec(
         "clearance_rebalances_total", "counter", "Consumer-group rebalances this worker went through."),
+    "input_rewinds": MetricSpec(
+        "clearance_input_rewinds_total", "counter",
+        "Times the consumer handed over an input record past offsets it had skipped (records faust fetched and "
+        "dropped) and the partition was read again from the first skipped offset; the later record waited."),
     "worker_recovering": MetricSpec(
         "clearance_worker_recovering", "gauge",
         "1 while the worker restores table state or rebalances, else 0."),
@@ -207,6 +211,7 @@ class Metrics(NamedTuple):
     candidates: Gauge
     impact_subjects: Gauge
     rebalances: Counter
+    input_rewinds: Counter
     worker_recovering: Gauge
     last_event_timestamp: Gauge
     data_quality: Counter

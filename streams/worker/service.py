@@ -21,6 +21,7 @@ from typing import Any
 
 from streams.settings import Settings
 from streams.worker import explain_api, faust_patches
+from streams.worker.continuity import InputContinuity, Verdict
 from streams.worker.gauges import Gauges
 from streams.worker.handler import EventHandler, utc_today
 from streams.worker.metrics import Metrics, MetricsPortError, serve
@@ -65,6 +66,7 @@ class WorkerService:
         # the latest verdict: written by the event loop, read by the metrics server's thread (one reference)
         self._status: Status | None = None
         self.exit_reason: str | None = None
+        self.continuity = InputContinuity()
 
     @property
     def metrics(self) -> Metrics:
@@ -143,6 +145,7 @@ class WorkerService:
         partitions = {tp.partition for tp in revoked if tp.topic == self.input_topic}
         self.gauges.drop_partitions(partitions)
         self.gauges.drop_lag(partitions)
+        self.continuity.forget(partitions)
 
     def on_rebalance_complete(self) -> None:
         """Table state of the assigned partitions is restored: re-check it against the policies (faust sends
@@ -156,6 +159,7 @@ class WorkerService:
         consumer = getattr(self.app, "consumer", None)
         lag = self.gauges.publish_lag(consumer) if consumer is not None else None
         self.watch(recovering, lag or 0)
+        await self._rewind_overdue()
         if recovering or not self.ready:
             return
         await self.refresher.maybe_refresh(self.today())
@@ -166,9 +170,11 @@ class WorkerService:
     def watch(self, recovering: bool, lag: int) -> None:
         """Feed the watchdog one observation; when it says so, stop the worker for a restart."""
         assigned = faust_patches.assigned_partitions(self.app, self.input_topic) or set()
+        committed, uncommitted = faust_patches.commit_positions(self.app, self.input_topic)
         status = self.watchdog.observe(Observation(
             at=time.monotonic(), assigned=len(assigned), lag=lag, consumed=self._handled(),
-            in_group=faust_patches.in_consumer_group(self.app), recovering=recovering))
+            in_group=faust_patches.in_consumer_group(self.app), recovering=recovering,
+            committed=committed, uncommitted=uncommitted))
         self._status = status
         if status.exit_reason is not None:
             self.stop_for_restart(status.exit_reason)
@@ -177,6 +183,46 @@ class WorkerService:
         """Messages of the input handled so far (accepted or dead-lettered): grows with every message."""
         return sum(sample.value for metric in (self.metrics.events_consumed, self.metrics.invalid_events)
                    for family in metric.collect() for sample in family.samples if sample.name.endswith("_total"))
+
+    async def in_order(self, message: Any) -> bool:
+        """Whether the input ``message`` the agent was handed may be handled now (:mod:`streams.worker.continuity`).
+        False: records before it were skipped; it is left unacknowledged (faust's commits stop before it) and the
+        partition is rewound to its next offset, or, when rewinding did not bring the hole back, the worker stops
+        for a restart."""
+        partition, offset = message.partition, message.offset
+        continuity = self.continuity
+        if not continuity.knows(partition):
+            continuity.start(partition, await faust_patches.start_offset(self.app, self.input_topic, partition))
+        verdict = continuity.check(partition, offset, time.monotonic())
+        if verdict is Verdict.HANDLE:
+            return True
+        faust_patches.leave_unacknowledged(self.app, message)
+        await self._act(partition, verdict)
+        return False
+
+    def handled(self, partition: int, offset: int) -> None:
+        self.continuity.handled(partition, offset)
+
+    async def _rewind_overdue(self) -> None:
+        """Holes no record arrived to retry: rewind them again (or restart)."""
+        for partition, verdict in self.continuity.overdue(time.monotonic()).items():
+            await self._act(partition, verdict)
+
+    async def _act(self, partition: int, verdict: Verdict) -> None:
+        hole = self.continuity.hole(partition)
+        expected = self.continuity.next_offset(partition)
+        if hole is None or expected is None:
+            return
+        if verdict is Verdict.RESTART:
+            self.stop_for_restart(f"input partition {partition} still skips offset {expected} after {hole.rewinds} "
+                                  "rewinds; the restart reads it again from the last commit")
+        elif verdict is Verdict.REWIND:
+            if await faust_patches.rewind(self.app, self.input_topic, partition, expected):
+                self.metrics.input_rewinds.inc()
+                log.warning("input partition %d: the consumer skipped offset %d (rewind %d); its later records are "
+                            "not handled until it is read again", partition, expected, hole.rewinds)
+            else:  # revoked meanwhile: whoever owns it now reads it from its committed offset
+                self.continuity.forget([partition])
 
     def stop_for_restart(self, reason: str) -> None:
         """Stop the worker the way SIGTERM does (faust commits what it handled, flushes the changelog and closes

@@ -63,6 +63,7 @@ def test_standby_replicas_and_replication_come_from_the_settings(tmp_path: Path,
 
 
 def test_at_least_once_by_default_and_exactly_once_on_request(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("CLEARANCE_PROCESSING_GUARANTEE", raising=False)
     assert Settings(bootstrap="127.0.0.1:1").processing_guarantee == "at_least_once"
     monkeypatch.setenv("CLEARANCE_PROCESSING_GUARANTEE", "exactly_once")
     settings = Settings(bootstrap="127.0.0.1:1", topic_prefix="t.", data_dir=tmp_path, store="memory://",

@@ -265,3 +265,202 @@ async def test_a_partition_kept_over_a_rebalance_keeps_its_open_transaction(monk
     for tid in ("kept", "idle", "new"):
         await Producer.maybe_begin_transaction(producer, tid)  # type: ignore[arg-type]
     assert begun == ["idle", "new"]  # faust begins (and starts a producer for) the others as before
+
+
+async def test_seeking_to_committed_also_rewinds_input_partitions_nothing_was_committed_for(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """faust drops the rest of a fetched batch when a rebalance or the end of a recovery stops its flow, and counts
+    on the next seek to the committed offsets to fetch it again; aiokafka seeks only partitions committed above 0,
+    so those without a commit (None) go back to the reset position and those committed at 0 to 0."""
+    from aiokafka.consumer.fetcher import OffsetResetStrategy
+    from faust.transport.drivers.aiokafka import AIOKafkaConsumerThread
+
+    monkeypatch.setattr(AIOKafkaConsumerThread, "seek_to_committed", AIOKafkaConsumerThread.seek_to_committed)
+    faust_patches.rewind_uncommitted_partitions()
+    committed = {"in-0": 7, "in-1": None, "in-2": 0, "changelog-0": None}
+    calls: list[tuple[str, tuple[Any, ...]]] = []
+
+    class Kafka:
+        _fetcher = SimpleNamespace(_default_reset_strategy=OffsetResetStrategy.EARLIEST)
+
+        async def seek_to_committed(self) -> dict[str, int | None]:
+            calls.append(("committed", ()))  # aiokafka seeks in-0 to 7 itself
+            return dict(committed)
+
+        def seek(self, tp: str, offset: int) -> None:
+            calls.append(("seek", (tp, offset)))
+
+        async def seek_to_beginning(self, *tps: str) -> None:
+            calls.append(("beginning", tps))
+
+        async def seek_to_end(self, *tps: str) -> None:
+            calls.append(("end", tps))
+
+    kafka = Kafka()
+
+    async def call_thread(fun: Any, *args: Any) -> Any:
+        return await fun(*args)
+
+    thread = SimpleNamespace(call_thread=call_thread, _ensure_consumer=lambda: kafka,
+                             consumer=SimpleNamespace(_is_changelog_tp=lambda tp: tp.startswith("changelog")))
+    assert await AIOKafkaConsumerThread.seek_to_committed(thread) == committed  # type: ignore[arg-type]
+    assert calls == [("committed", ()), ("seek", ("in-2", 0)), ("beginning", ("in-1",))]
+    calls.clear()
+    Kafka._fetcher._default_reset_strategy = OffsetResetStrategy.LATEST
+    await AIOKafkaConsumerThread.seek_to_committed(thread)  # type: ignore[arg-type]
+    assert calls == [("committed", ()), ("seek", ("in-2", 0)), ("end", ("in-1",))]
+
+
+async def test_an_offset_jump_on_the_input_is_not_acknowledged(monkeypatch: pytest.MonkeyPatch) -> None:
+    """faust acknowledges a jump in a partition's offsets (offsets no message has, on compacted or transactional
+    topics); on the input it means fetched records were dropped, so the range stays unacknowledged and commits stop
+    before it. Other topics keep faust's behaviour."""
+    from faust.transport.consumer import Consumer
+
+    acknowledged: list[tuple[str, int, int]] = []
+
+    async def original(self: Any, tp: Any, offset_from: int, offset_to: int) -> None:
+        acknowledged.append((tp.topic, offset_from, offset_to))
+
+    monkeypatch.setattr(Consumer, "_add_gap", Consumer._add_gap)
+    monkeypatch.setattr(Consumer, "_clearance_original__add_gap", original, raising=False)
+    monkeypatch.setattr(faust_patches, "_gapless_topics", set())
+    faust_patches.unacked_input_gaps()
+    faust_patches.never_acknowledge_gaps("input")
+    consumer = SimpleNamespace()
+    # faust calls _add_gap(tp, last read + 1, offset of the record that arrived)
+    await Consumer._add_gap(consumer, SimpleNamespace(topic="input", partition=2), 21, 26)  # type: ignore[arg-type]
+    await Consumer._add_gap(consumer, SimpleNamespace(topic="changelog", partition=2), 5, 9)  # type: ignore[arg-type]
+    assert acknowledged == [("changelog", 5, 9)]
+
+
+class _ConsumerThread:
+    """faust's consumer thread as the patches use it: ``call_thread`` runs a coroutine function on it."""
+
+    def __init__(self, kafka: Any) -> None:
+        self.kafka = kafka
+        self.calls = 0
+
+    def _ensure_consumer(self) -> Any:
+        return self.kafka
+
+    async def call_thread(self, fn: Any, *args: Any) -> Any:
+        self.calls += 1
+        return await fn(*args)
+
+
+async def test_a_partition_starts_at_its_committed_offset_as_faust_or_the_broker_knows_it_or_at_the_log_start(
+) -> None:
+    from faust.types import TP
+
+    asked: list[Any] = []
+
+    async def earliest_offsets(*tps: Any) -> dict[Any, int]:
+        asked.extend(tps)
+        return {tp: 3 for tp in tps}
+
+    async def committed(tp: Any) -> int | None:  # the group's committed offsets on the broker
+        return {TP("in", 1): 17, TP("in", 3): 0}.get(tp)
+
+    thread = _ConsumerThread(SimpleNamespace(committed=committed))
+    consumer = SimpleNamespace(_committed_offset={TP("in", 0): 42, TP("in", 1): None, TP("in", 2): 0},
+                               earliest_offsets=earliest_offsets, _thread=thread)
+    app = SimpleNamespace(consumer=consumer)
+    assert await faust_patches.start_offset(app, "in", 0) == 42
+    assert thread.calls == 0  # faust's seek after the rebalance already asked the broker
+    # a record handed over before faust's seek is done (faust forgot the offset at the revocation): the broker's
+    assert await faust_patches.start_offset(app, "in", 1) == 17
+    assert await faust_patches.start_offset(app, "in", 3) == 0  # committed 0 (faust keeps it as "none")
+    assert await faust_patches.start_offset(app, "in", 2) == 3  # nothing committed: the log's first offset
+    assert asked == [TP("in", 2)]
+
+
+async def test_a_rewind_seeks_on_the_consumers_thread_and_lets_faust_pass_the_records_again() -> None:
+    from faust.types import TP
+
+    sought: list[tuple[Any, int]] = []
+    thread = _ConsumerThread(SimpleNamespace(seek=lambda tp, offset: sought.append((tp, offset))))
+    read_offsets = faust_patches.ReadOffsets()
+    read_offsets[TP("in", 0)] = 90
+    consumer = SimpleNamespace(assignment=lambda: {TP("in", 0)}, _thread=thread, _read_offset=read_offsets)
+    app = SimpleNamespace(consumer=consumer)
+    assert await faust_patches.rewind(app, "in", 0, 40)
+    assert sought == [(TP("in", 0), 40)] and thread.calls == 1
+    assert consumer._read_offset[TP("in", 0)] == 40  # faust's drain drops records below its last read offset
+    assert read_offsets.rewound == {TP("in", 0): 40}
+    assert not await faust_patches.rewind(app, "in", 1, 5)  # not assigned (revoked meanwhile): nothing to seek
+    assert sought == [(TP("in", 0), 40)]
+
+
+def test_read_offsets_honour_a_rewind_until_the_record_at_it_is_read_again() -> None:
+    offsets = faust_patches.ReadOffsets()
+    assert offsets["a"] is None  # faust's default: nothing read yet
+    offsets["a"] = 90
+    offsets.rewind("a", 40)
+    assert offsets["a"] == 40
+    offsets["a"] = 91  # the drain still handing over the batch from before the rewind
+    assert offsets["a"] == 40  # ignored: else the drain would drop the records read again (40–90)
+    offsets["a"] = 40
+    offsets["a"] = 41
+    assert offsets["a"] == 41 and offsets.rewound == {}
+    offsets.rewind("b", 7)
+    assert offsets.pop("b") == 7 and offsets.rewound == {}  # revoked
+    offsets.rewind("c", 3)
+    del offsets["c"]
+    assert offsets.rewound == {}
+
+
+def test_faust_consumers_get_the_rewindable_read_offsets() -> None:
+    """The mapping replaces faust's own right after faust's constructor (which is run here as a recorder)."""
+    from faust.transport.consumer import Consumer
+
+    faust_patches.rewindable_read_offsets()
+    original, wrapped = Consumer._clearance_original___init__, Consumer.__init__  # type: ignore[attr-defined]
+    constructed: list[Any] = []
+    try:
+        Consumer._clearance_original___init__ = lambda self, *a, **k: constructed.append(a)  # type: ignore[attr-defined]
+        faust_patches.rewindable_read_offsets()  # applied again: wraps the kept original, not its own wrapper
+        from faust.transport.drivers.aiokafka import Consumer as KafkaConsumer  # the worker's (concrete) consumer
+
+        consumer = object.__new__(KafkaConsumer)
+        Consumer.__init__(consumer, "transport", callback=None)
+        assert constructed == [("transport",)] and isinstance(consumer._read_offset, faust_patches.ReadOffsets)
+    finally:
+        Consumer._clearance_original___init__ = original  # type: ignore[attr-defined]
+        Consumer.__init__ = wrapped  # type: ignore[method-assign]
+
+
+def test_a_message_left_unacknowledged_never_reaches_the_acknowledged_offsets() -> None:
+    from faust.types.tuples import ConsumerMessage
+
+    message = ConsumerMessage("in", 0, 41, 0.0, 0, None, b"k", b"v", None)
+    message.refcount = 1
+    unacked = {message}
+    acked_by_consumer: list[Any] = []
+    consumer = SimpleNamespace(_unacked_messages=unacked, ack=lambda m: acked_by_consumer.append(m) or True)
+    faust_patches.leave_unacknowledged(SimpleNamespace(consumer=consumer), message)
+    assert unacked == set()  # faust's wait for unacknowledged messages at a rebalance does not wait for it
+    assert message.ack(consumer) is False and acked_by_consumer == []  # the stream's ack after the agent moves on
+
+
+def test_a_message_the_agent_handled_is_acknowledged_through_the_consumer() -> None:
+    """The path :func:`faust_patches.leave_unacknowledged` cuts: faust's final ack goes to the consumer."""
+    from faust.types.tuples import ConsumerMessage
+
+    message = ConsumerMessage("in", 0, 41, 0.0, 0, None, b"k", b"v", None)
+    message.refcount = 1
+    acked_by_consumer: list[Any] = []
+    consumer = SimpleNamespace(ack=lambda m: acked_by_consumer.append(m) or True)
+    assert message.ack(consumer) is True and acked_by_consumer == [message]
+
+
+def test_commit_positions_sum_the_committed_offsets_and_what_was_handed_over_beyond_them() -> None:
+    from faust.types import TP
+
+    a, b, c, other = TP("in", 0), TP("in", 1), TP("in", 2), TP("changelog", 0)
+    consumer = SimpleNamespace(assignment=lambda: {a, b, c, other}, _read_offset={a: 55, b: 9, other: 100},
+                               _committed_offset={a: 8, b: 10, c: 4, other: 3})
+    # a: read up to 55, committed 8 → 48 handed over beyond the commit; b: committed past its last read; c: none read
+    assert faust_patches.commit_positions(SimpleNamespace(consumer=consumer), "in") == (8 + 10 + 4, 48)
+    assert faust_patches.commit_positions(SimpleNamespace(consumer=None), "in") == (0, 0)

@@ -138,6 +138,7 @@ def test_names_are_the_ones_the_worker_and_rules_use() -> None:
         "clearance_candidates",
         "clearance_impact_subjects",
         "clearance_rebalances_total",
+        "clearance_input_rewinds_total",
         "clearance_worker_recovering",
         "clearance_last_event_timestamp_seconds",
         "clearance_build_info",
