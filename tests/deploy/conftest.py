@@ -101,7 +101,7 @@ def known_series(load_yaml: Callable[[Path], Any]) -> frozenset[str]:
 def settings_env_names() -> frozenset[str]:
     """Environment variables streams/settings.py reads: the only names deploy files may set for the worker."""
     source = (REPO / "streams" / "settings.py").read_text(encoding="utf-8")
-    names = frozenset(re.findall(r'_env\("(CLEARANCE_[A-Z_]+)"', source))
+    names = frozenset(re.findall(r'_env\(\s*"(CLEARANCE_[A-Z_]+)"', source))
     assert "CLEARANCE_KAFKA_BOOTSTRAP" in names
     return names
 
