@@ -98,7 +98,11 @@ class InputContinuity:
         return self._holes.get(partition)
 
     def handled(self, partition: int, offset: int) -> None:
-        expected = self._next.get(partition, offset)
+        """The record at ``offset`` was handled. Nothing for a partition not known (revoked while it was being
+        handled: remembering it would skip the start from the committed offset when it comes back)."""
+        expected = self._next.get(partition)
+        if expected is None:
+            return
         self._next[partition] = max(expected, offset + 1)
         if offset >= expected:
             self._holes.pop(partition, None)  # the hole's first record came back (or there was none)

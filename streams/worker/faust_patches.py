@@ -369,30 +369,32 @@ def unacked_input_gaps() -> None:
 async def start_offset(app: Any, topic: str, partition: int) -> int:
     """Where this worker reads ``partition`` of ``topic`` from: the group's committed offset (as faust's consumer
     learnt it at its seek after the rebalance or, when a record arrives before that seek is done, as the broker
-    says), or the log's first offset when nothing was committed."""
+    says), or the log's first offset when nothing was committed or the committed offset's records were deleted
+    (retention: the consumer resets to the log start, and a start below it would be a hole no rewind closes).
+    Raises the broker's error when it cannot tell."""
     from faust.types import TP
 
     tp = TP(topic, partition)
     consumer = app.consumer
     committed = consumer._committed_offset.get(tp)
-    if committed:
-        return int(committed)
-    thread = consumer._thread
+    if not committed:
+        thread = consumer._thread
 
-    async def fetch_committed(kafka: Any) -> Any:
-        return await kafka.committed(tp)
+        async def fetch_committed(kafka: Any) -> Any:
+            return await kafka.committed(tp)
 
-    committed = await thread.call_thread(fetch_committed, thread._ensure_consumer())
+        committed = await thread.call_thread(fetch_committed, thread._ensure_consumer())
+    earliest = int((await consumer.earliest_offsets(tp)).get(tp) or 0)
     if committed is not None and committed >= 0:
-        return int(committed)
-    earliest = await consumer.earliest_offsets(tp)
-    return int(earliest.get(tp) or 0)
+        return max(int(committed), earliest)
+    return earliest
 
 
 async def rewind(app: Any, topic: str, partition: int, offset: int) -> bool:
     """Read ``partition`` of ``topic`` again from ``offset``: seek the consumer there (on its own thread) and let
     faust's drain pass records from it again (it drops records below its last read offset). False when the
-    partition is no longer assigned (nothing to rewind)."""
+    partition is no longer assigned or the seek failed (the caller forgets the partition: whoever reads it next
+    starts from its committed offset, and a hole still there is found again)."""
     from faust.types import TP
 
     tp = TP(topic, partition)
@@ -404,7 +406,13 @@ async def rewind(app: Any, topic: str, partition: int, offset: int) -> bool:
     async def seek(kafka: Any) -> None:
         kafka.seek(tp, offset)
 
-    await thread.call_thread(seek, thread._ensure_consumer())
+    try:
+        await thread.call_thread(seek, thread._ensure_consumer())
+    except Exception as exc:  # revoked between the check and the seek (IllegalStateError), or the consumer stopped
+        log.warning("input partition %d: the rewind to offset %d failed (%s)", partition, offset, type(exc).__name__)
+        return False
+    if tp not in consumer.assignment():
+        return False
     read_offsets = consumer._read_offset
     if isinstance(read_offsets, ReadOffsets):
         read_offsets.rewind(tp, offset)
@@ -525,8 +533,11 @@ def last_read_offset(consumer: Any, tp: Any) -> int | None:
 
 
 def commit_positions(app: Any, topic: str) -> tuple[int, int]:
-    """(the sum of the committed offsets of ``topic``'s assigned partitions, the messages faust's consumer handed
-    to the agent beyond them): faust's own bookkeeping (its last read and last committed offset per partition)."""
+    """(the sum of the committed offsets of ``topic``'s assigned partitions, the records in their logs beyond
+    them): faust's committed offsets against the highwaters it last fetched. Not faust's last read offset: its seek
+    after a rebalance sets that to the next offset to read, which would count one record waiting on every idle
+    partition. A partition nothing was committed for yet is left out (its first commit comes with its first
+    record)."""
     consumer = getattr(app, "consumer", None)
     if consumer is None:
         return 0, 0
@@ -538,11 +549,13 @@ def commit_positions(app: Any, topic: str) -> tuple[int, int]:
     for tp in assignment:
         if tp.topic != topic:
             continue
-        read = consumer._read_offset.get(tp)
         committed = consumer._committed_offset.get(tp)
-        committed_sum += committed or 0
-        if read is not None:
-            uncommitted += max(0, int(read) + 1 - int(committed or 0))
+        if committed is None:
+            continue
+        committed_sum += int(committed)
+        high = consumer.highwater(tp)
+        if high is not None:
+            uncommitted += max(0, int(high) - int(committed))
     return committed_sum, uncommitted
 
 

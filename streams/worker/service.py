@@ -192,7 +192,17 @@ class WorkerService:
         partition, offset = message.partition, message.offset
         continuity = self.continuity
         if not continuity.knows(partition):
-            continuity.start(partition, await faust_patches.start_offset(self.app, self.input_topic, partition))
+            try:
+                start = await faust_patches.start_offset(self.app, self.input_topic, partition)
+            except Exception as exc:  # the broker cannot say (an outage): the restart reads from the last commit
+                faust_patches.leave_unacknowledged(self.app, message)
+                self.stop_for_restart(f"input partition {partition}: its committed offset could not be read "
+                                      f"({type(exc).__name__})")
+                return False
+            if partition not in (faust_patches.assigned_partitions(self.app, self.input_topic) or set()):
+                faust_patches.leave_unacknowledged(self.app, message)
+                return False  # revoked meanwhile: its new owner reads it from the committed offset
+            continuity.start(partition, start)
         verdict = continuity.check(partition, offset, time.monotonic())
         if verdict is Verdict.HANDLE:
             return True

@@ -358,7 +358,7 @@ async def test_a_partition_starts_at_its_committed_offset_as_faust_or_the_broker
 
     async def earliest_offsets(*tps: Any) -> dict[Any, int]:
         asked.extend(tps)
-        return {tp: 3 for tp in tps}
+        return {tp: 0 if tp == TP("in", 3) else 3 for tp in tps}
 
     async def committed(tp: Any) -> int | None:  # the group's committed offsets on the broker
         return {TP("in", 1): 17, TP("in", 3): 0}.get(tp)
@@ -373,7 +373,9 @@ async def test_a_partition_starts_at_its_committed_offset_as_faust_or_the_broker
     assert await faust_patches.start_offset(app, "in", 1) == 17
     assert await faust_patches.start_offset(app, "in", 3) == 0  # committed 0 (faust keeps it as "none")
     assert await faust_patches.start_offset(app, "in", 2) == 3  # nothing committed: the log's first offset
-    assert asked == [TP("in", 2)]
+    assert await faust_patches.start_offset(app, "in", 4) == 3  # nothing committed on the broker either
+    consumer._committed_offset[TP("in", 5)] = 1  # committed, then its records deleted (retention): the log start
+    assert await faust_patches.start_offset(app, "in", 5) == 3
 
 
 async def test_a_rewind_seeks_on_the_consumers_thread_and_lets_faust_pass_the_records_again() -> None:
@@ -455,12 +457,16 @@ def test_a_message_the_agent_handled_is_acknowledged_through_the_consumer() -> N
     assert message.ack(consumer) is True and acked_by_consumer == [message]
 
 
-def test_commit_positions_sum_the_committed_offsets_and_what_was_handed_over_beyond_them() -> None:
+def test_commit_positions_sum_the_committed_offsets_and_the_records_beyond_them() -> None:
     from faust.types import TP
 
-    a, b, c, other = TP("in", 0), TP("in", 1), TP("in", 2), TP("changelog", 0)
-    consumer = SimpleNamespace(assignment=lambda: {a, b, c, other}, _read_offset={a: 55, b: 9, other: 100},
-                               _committed_offset={a: 8, b: 10, c: 4, other: 3})
-    # a: read up to 55, committed 8 → 48 handed over beyond the commit; b: committed past its last read; c: none read
+    a, b, c, d, other = TP("in", 0), TP("in", 1), TP("in", 2), TP("in", 3), TP("changelog", 0)
+    highwaters = {a: 56, b: 10, d: 30, other: 100}
+    consumer = SimpleNamespace(assignment=lambda: {a, b, c, d, other},
+                               _read_offset={a: 55, b: 10, other: 100},  # b: faust's seek set it to the next offset
+                               _committed_offset={a: 8, b: 10, c: 4, d: None, other: 3},
+                               highwater=highwaters.get)
+    # a: 48 records beyond the commit; b: idle, all committed (its read offset is the next one: not counted);
+    # c: no highwater fetched yet; d: nothing committed yet (its first record brings its first commit)
     assert faust_patches.commit_positions(SimpleNamespace(consumer=consumer), "in") == (8 + 10 + 4, 48)
     assert faust_patches.commit_positions(SimpleNamespace(consumer=None), "in") == (0, 0)

@@ -137,8 +137,9 @@ async def test_a_partition_with_nothing_committed_starts_at_the_log_start_and_a_
     kafka = _Kafka({})
     consumer = _Consumer(kafka, set())  # revoked while its buffered records were still being handed over
     service = _service(consumer)
-    assert await _hand_over(service, consumer, 0, [0, 1, 5]) == [0, 1]
+    assert await _hand_over(service, consumer, 0, [0, 1, 5]) == []  # not this worker's: its next owner's
     assert kafka.sought == [] and not service.continuity.knows(0)  # the next owner reads it from its commit
+    assert consumer.acked == []
     consumer.assigned = {tp}
     # assigned again, nothing committed yet: read from the log's start, so a later record first is a hole
     assert await _hand_over(service, consumer, 0, [2, 0]) == [0]
@@ -158,3 +159,54 @@ async def test_a_hole_that_rewinds_do_not_fill_stops_the_worker_for_a_restart(mo
     await service._rewind_overdue()  # the housekeeping timer's turn: no record came
     assert len(stops) == 1 and "input partition 2 still skips offset 10 after 2 rewinds" in stops[0]
     assert consumer.acked == []
+
+
+async def test_a_partition_revoked_while_its_record_was_handled_is_not_remembered() -> None:
+    """Revocations do not wait for the agent: a record handled across one must not bring the partition back,
+    or its return would skip the start from the committed offset (and the hole check with it)."""
+    tp = TP(INPUT, 3)
+    kafka = _Kafka({tp: 7})
+    consumer = _Consumer(kafka, {tp})
+    service = _service(consumer)
+    assert await service.in_order(_message(consumer, 3, 7))
+    service.on_revoked({tp})  # while the handler awaits
+    service.handled(3, 7)
+    assert not service.continuity.knows(3)
+    kafka.committed_offsets[tp] = 5  # assigned again; commits lag: the group's is before what was handled
+    assert await _hand_over(service, consumer, 3, [8]) == []  # 5–7 are read again first
+    assert kafka.sought == [(tp, 5)]
+
+
+async def test_a_start_the_broker_cannot_tell_stops_the_worker_for_a_restart(monkeypatch: pytest.MonkeyPatch) -> None:
+    from aiokafka.errors import KafkaConnectionError
+
+    tp = TP(INPUT, 1)
+    kafka = _Kafka({})
+
+    async def committed(_: TP) -> int | None:
+        raise KafkaConnectionError("broker down")
+
+    monkeypatch.setattr(kafka, "committed", committed)
+    consumer = _Consumer(kafka, {tp})
+    service = _service(consumer)
+    stops: list[str] = []
+    monkeypatch.setattr(service, "stop_for_restart", stops.append)
+    assert await _hand_over(service, consumer, 1, [4]) == []
+    assert consumer.acked == [] and len(stops) == 1
+    assert "committed offset could not be read (KafkaConnectionError)" in stops[0]
+
+
+async def test_a_rewind_whose_seek_fails_forgets_the_partition_and_finds_the_hole_again() -> None:
+    from aiokafka.errors import IllegalStateError
+
+    tp = TP(INPUT, 0)
+    kafka = _Kafka({tp: 10})
+    consumer = _Consumer(kafka, {tp})
+    service = _service(consumer)
+
+    def seek(_: TP, __: int) -> None:
+        raise IllegalStateError("No current assignment for partition")  # revoked between the check and the seek
+
+    kafka.seek = seek  # type: ignore[method-assign]
+    assert await _hand_over(service, consumer, 0, [12]) == []
+    assert not service.continuity.knows(0) and consumer.acked == []
