@@ -22,8 +22,8 @@ READY_STALL_S = 30.0
 
 @dataclass(frozen=True, slots=True)
 class Limits:
-    """``stall_s``: exit after holding partitions with lag and consuming nothing this long, or with handed-over
-    messages whose offsets have not been committed for this long; ``rejoin_s``: exit after being outside a consumer
+    """``stall_s``: exit after holding partitions with lag and consuming nothing this long, or with records
+    beyond the committed offsets and no commit for this long; ``rejoin_s``: exit after being outside a consumer
     group this long. 0 turns a check off."""
 
     stall_s: float
@@ -36,7 +36,7 @@ class Observation:
     ``lag``: messages behind on them; ``consumed``: a count that grows with every message handled; ``in_group``: a
     member of a group generation with a known coordinator; ``recovering``: rebalancing or restoring tables;
     ``committed``: a figure that moves with every offset commit on them (the sum of the committed offsets);
-    ``uncommitted``: messages handed to the agent beyond the committed offsets."""
+    ``uncommitted``: records in the input beyond the committed offsets."""
 
     at: float
     assigned: int
@@ -66,10 +66,10 @@ def verdict(*, assigned: int, lag: int, without_progress_s: float, without_group
 
     ``without_progress_s``: how long it has held partitions with lag and handled nothing; ``without_group_s``: how
     long it has been outside a consumer group (since start-up, for one that never joined); ``without_commit_s``:
-    how long ``uncommitted`` handed-over messages have waited for a commit. faust commits every second up to the
-    first message not acknowledged, so commits that stop while messages were handed over mean one of them was
-    dropped on the way to the agent (never handled, never acknowledged) or that commits fail: a restart reads
-    from the last commit.
+    how long ``uncommitted`` records beyond the committed offsets have waited for a commit. faust commits every
+    second up to the first message not acknowledged, so commits that stop while records wait beyond them mean one
+    of them was dropped on the way to the agent (never handled, never acknowledged) or that commits fail: a
+    restart reads from the last commit.
     """
     if limits.rejoin_s > 0 and without_group_s >= limits.rejoin_s:
         return f"the consumer has not been in its group for {without_group_s:.0f} s (limit {limits.rejoin_s:g} s)"
@@ -77,8 +77,9 @@ def verdict(*, assigned: int, lag: int, without_progress_s: float, without_group
         return (f"{assigned} partitions held with {lag} messages of lag and nothing consumed for "
                 f"{without_progress_s:.0f} s (limit {limits.stall_s:g} s)")
     if limits.stall_s > 0 and assigned > 0 and uncommitted > 0 and without_commit_s >= limits.stall_s:
-        return (f"{uncommitted} messages handed to the agent and no offset commit for {without_commit_s:.0f} s "
-                f"(limit {limits.stall_s:g} s): one of them never reached the handler, or commits are failing")
+        return (f"{uncommitted} records beyond the committed offsets and no offset commit for "
+                f"{without_commit_s:.0f} s (limit {limits.stall_s:g} s): one of them never reached the handler, "
+                "or commits are failing")
     return None
 
 

@@ -90,7 +90,7 @@ def test_messages_handed_over_and_never_committed_end_the_worker_even_while_it_c
     assert dog.observe(obs(200, committed=8, uncommitted=900, consumed=500)).without_commit_s == 200
     status = dog.observe(obs(300, committed=8, uncommitted=1500, consumed=900))
     assert status.without_progress_s == 0 and status.without_commit_s == 300
-    assert status.exit_reason is not None and "1500 messages handed to the agent" in status.exit_reason
+    assert status.exit_reason is not None and "1500 records beyond the committed offsets" in status.exit_reason
 
 
 @pytest.mark.parametrize("moving", [{"committed": 9, "uncommitted": 40}, {"committed": 8, "uncommitted": 0},
