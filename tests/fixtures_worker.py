@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import csv
+import http.client
 import json
 import os
 import signal
@@ -82,8 +83,11 @@ class WorkerProcess:
     def metrics(self) -> dict[str, float]:
         """Every sample summed over its labels (``name{...}`` also kept with labels for lookups)."""
         url = f"http://127.0.0.1:{self.settings.metrics_port}/metrics"
-        with urllib.request.urlopen(url, timeout=2) as resp:
-            text = resp.read().decode()
+        try:
+            with urllib.request.urlopen(url, timeout=2) as resp:
+                text = resp.read().decode()
+        except http.client.HTTPException as exc:  # the process ended mid-answer (e.g. a fenced exit): not up
+            raise ConnectionError(f"/metrics answer cut off: {exc!r}") from exc
         sums: dict[str, float] = {}
         for family in text_string_to_metric_families(text):
             for sample in family.samples:

@@ -4,6 +4,7 @@ a recording ``popen``, and two real worker processes under it on the real broker
 from __future__ import annotations
 
 import asyncio
+import http.client
 import os
 import signal
 import subprocess
@@ -156,8 +157,11 @@ def test_more_processes_than_partitions_is_refused(kafka_settings: Settings, tmp
 
 
 def _metrics(port: int) -> str:
-    with urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=2) as response:
-        return str(response.read().decode())
+    try:
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=2) as response:
+            return str(response.read().decode())
+    except http.client.HTTPException as exc:  # the child ended mid-answer: not up, like a refused connection
+        raise ConnectionError(f"/metrics answer cut off: {exc!r}") from exc
 
 
 def _assigned(port: int) -> int:
