@@ -9,8 +9,9 @@
     python bench/pipeline_bench.py [--people 25000] [--rate 1000] [--seconds 30]
 
 Starts its own broker on a free loopback port (or uses $CLEARANCE_KAFKA_BOOTSTRAP when set); results go to
-``bench/results/pipeline.json`` and a table on stdout. Targets: ≥ 30,000 records/s for (b), p99 < 250 ms at 1,000
-events/s.
+``bench/results/pipeline.json`` and a table on stdout. Targets (issue #13, measured in the same run because machines
+differ): (b) ≥ 0.3 of (a)'s records/s, (c) p99 < 250 ms at 1,000 events/s. (c) can only time the events that
+produce a determination (a row that adds no Prop 64 conviction and changes no answer emits nothing): ``samples``.
 """
 
 from __future__ import annotations
@@ -51,7 +52,7 @@ from streams.tools.replay import file_digest, subject_runs  # noqa: E402
 
 RESULTS = ROOT / "bench" / "results" / "pipeline.json"
 DATA = ROOT / "bench" / "data"
-TARGET_RECORDS = 30_000
+TARGET_RATIO = 0.3  # (b) / (a): the worker's records/s against the raw pipe's, in one run
 TARGET_P99_MS = 250
 PARTITIONS = 4
 
@@ -294,11 +295,12 @@ def main() -> int:
         "ratio_worker_to_raw": round(raw_s / worker_s, 3) if raw_s == raw_s else None,
         "latency": {"offered_events_per_second": args.rate, "seconds": args.seconds, "samples": len(lat),
                     "p50_ms": round(pct(lat, 0.50), 1), "p99_ms": round(pct(lat, 0.99), 1)},
-        "targets": {"worker_records_per_second": TARGET_RECORDS, "p99_ms": TARGET_P99_MS},
+        "targets": {"ratio_worker_to_raw": TARGET_RATIO, "p99_ms": TARGET_P99_MS},
         "machine": {"cores": os.cpu_count(), "python": platform.python_version(), "platform": platform.platform()},
         "measured_at": datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
     }
-    result["meets_targets"] = (result["worker"] is not None and result["worker"]["records_per_second"] >= TARGET_RECORDS
+    ratio = result["ratio_worker_to_raw"]
+    result["meets_targets"] = (ratio is not None and ratio >= TARGET_RATIO
                                and result["latency"]["p99_ms"] < TARGET_P99_MS)
     RESULTS.parent.mkdir(parents=True, exist_ok=True)
     RESULTS.write_text(json.dumps(result, indent=2) + "\n")

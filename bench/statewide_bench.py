@@ -13,7 +13,9 @@ of other people are offered at ``--live-rate`` per second, and reports:
 * state size: the workers' RocksDB directories and the changelog topic's log segments on the broker's disk;
 * restore: every worker stopped, worker 0's local state deleted, all started again — seconds until worker 0 has
   restored its partitions from the changelog and consumes (``clearance_worker_recovering`` 0 with its lag series
-  present), and the subjects it then holds;
+  present: ``restore_seconds``), then until it has also re-checked every person it holds (the check after an
+  assignment, run in slices between events: ``restore_and_check_seconds``), and the subjects it then holds;
+  ``--profile-restore FILE`` samples the restore with py-spy;
 * live latency p50/p99 of the one-record events during the backfill;
 * with ``--time-refresh``, one simulated day of time refresh at this size (``bench/time_bench.py --days 2``).
 
@@ -27,6 +29,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import csv
+import http.client
 import json
 import os
 import platform
@@ -146,7 +149,7 @@ def stop(proc: subprocess.Popen[bytes]) -> None:
 def scrape(port: int) -> dict[str, float]:
     try:
         return metrics(port)
-    except OSError:
+    except (OSError, http.client.HTTPException):  # down, or its answer cut off by an exit
         return {}
 
 
@@ -233,7 +236,7 @@ def consumed(ports: list[int]) -> float:
 
 
 def run_one(broker: LocalBroker, work: Path, doj: Path, live: Path, processes: int, partitions: int,
-            live_rate: float) -> dict[str, Any]:
+            live_rate: float, profile_restore: Path | None = None) -> dict[str, Any]:
     prefix = f"statewide-w{processes}-{int(time.time())}."
     base = replace(settings_for(broker.bootstrap, prefix, work / f"w{processes}"), metrics_port=free_port())
     while any(not _free(base.metrics_port + i) for i in range(processes)):
@@ -284,12 +287,44 @@ def run_one(broker: LocalBroker, work: Path, doj: Path, live: Path, processes: i
         shutil.rmtree(state / "0" if processes > 1 else state)
         supervisor = start_workers(base, policy, processes, log)
         started = time.monotonic()
-        wait_for(lambda: _restored(ports[0]), 3600, "worker 0 to restore its partitions")
-        result["restore_seconds"] = round(time.monotonic() - started, 1)
+        spy = py_spy(supervisor.pid, profile_restore.with_suffix(f".w{processes}.txt")) if profile_restore else None
+        try:
+            wait_for(lambda: _serving(ports[0]), 3600, "worker 0 to restore its partitions")
+            result["restore_seconds"] = round(time.monotonic() - started, 1)
+        finally:
+            if spy is not None:
+                spy.send_signal(signal.SIGINT)  # py-spy writes its samples when interrupted
+                spy.wait(120)
+        # then the worker re-checks every person it holds (in slices between events, so it already consumes)
+        wait_for(lambda: _checked(ports[0]), 3600, "worker 0 to re-check its restored subjects")
+        result["restore_and_check_seconds"] = round(time.monotonic() - started, 1)
         result["restored_subjects"] = int(scrape(ports[0]).get("clearance_subjects_in_state", 0))
     finally:
         stop(supervisor)
     return result
+
+
+def py_spy(pid: int, output: Path) -> subprocess.Popen[bytes]:
+    """Sample the restoring worker(s) (``pid`` and its children) with py-spy into collapsed stacks (``--format
+    raw``: one line per distinct stack with its sample count), to see where a restore's time goes. A profiler
+    slows what it samples a little: a profiled run's restore seconds are not the figure to quote."""
+    exe = shutil.which("py-spy") or str(Path(sys.executable).with_name("py-spy"))
+    if not Path(exe).exists():
+        raise SystemExit("--profile-restore needs py-spy (pip install py-spy)")
+    output.parent.mkdir(parents=True, exist_ok=True)
+    return subprocess.Popen([exe, "record", "--pid", str(pid), "--subprocesses", "--rate", "50", "--format", "raw",
+                             "--output", str(output)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+
+
+def cpu_model() -> str:
+    """The CPU's model name (``platform.processor()`` is often just the architecture on Linux)."""
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or platform.machine()
 
 
 def _free(port: int) -> bool:
@@ -310,9 +345,16 @@ def _settled(ports: list[int]) -> bool:
     return consumed(ports) == before
 
 
-def _restored(port: int) -> bool:
+def _serving(port: int) -> bool:
+    """Restored and consuming: not recovering, with the lag series of its assigned partitions (before the first
+    assignment the gauge reads 0 with no lag series)."""
     m = scrape(port)
-    return bool(m) and m.get("clearance_worker_recovering", 1) == 0 and m.get("clearance_subjects_in_state", 0) > 0
+    return m.get("clearance_worker_recovering", 1) == 0 and "clearance_consumer_lag" in m
+
+
+def _checked(port: int) -> bool:
+    """The post-assignment re-check of every held person is done (the held-subjects gauge is published after it)."""
+    return _serving(port) and scrape(port).get("clearance_subjects_in_state", 0) > 0
 
 
 def main() -> int:
@@ -322,6 +364,8 @@ def main() -> int:
     parser.add_argument("--partitions", type=int, default=8)
     parser.add_argument("--live-rate", type=float, default=1000.0, help="live events/s during the backfill (0: none)")
     parser.add_argument("--time-refresh", action="store_true", help="also run bench/time_bench.py at this size")
+    parser.add_argument("--profile-restore", type=Path, help="py-spy the restore into FILE.w<W>.txt (collapsed stacks)")
+    parser.add_argument("--output", type=Path, default=RESULTS, help="results file (default: statewide.json)")
     args = parser.parse_args()
     doj = generate(args.people)
     live = live_people(DATA / "statewide_live.csv")
@@ -332,12 +376,13 @@ def main() -> int:
         broker.start(timeout=120)
         try:
             for processes in (int(w) for w in args.workers.split(",")):
-                runs.append(run_one(broker, work, doj, live, processes, args.partitions, args.live_rate))
+                runs.append(run_one(broker, work, doj, live, processes, args.partitions, args.live_rate,
+                                    args.profile_restore))
                 print(json.dumps(runs[-1]), flush=True)
         finally:
             broker.stop()
     result: dict[str, Any] = {
-        "machine": f"{platform.processor() or platform.machine()}, {os.cpu_count()} cores, "
+        "machine": f"{cpu_model()}, {os.cpu_count()} cores, "
                    f"Python {platform.python_version()}",
         "people": args.people, "runs": runs, "measured_at": datetime.now(UTC).isoformat(timespec="seconds")}
     if len(runs) >= 2 and runs[0]["workers"] == 1:
@@ -347,12 +392,12 @@ def main() -> int:
         subprocess.run([sys.executable, str(ROOT / "bench" / "time_bench.py"), "--people", str(args.people),
                         "--days", "2"], check=True, cwd=ROOT)
         result["time_refresh"] = json.loads((ROOT / "bench" / "results" / "time.json").read_text())
-    RESULTS.parent.mkdir(parents=True, exist_ok=True)
-    RESULTS.write_text(json.dumps(result, indent=2) + "\n")
+    args.output.parent.mkdir(parents=True, exist_ok=True)
+    args.output.write_text(json.dumps(result, indent=2) + "\n")
     print(f"{'W':>2} | {'rows':>10} | {'s':>7} | {'records/s':>9} | {'restore s':>9} | {'p99 ms':>7} | peak RSS MB")
     for r in runs:
         print(f"{r['workers']:>2} | {r['rows']:>10} | {r['seconds']:>7} | {r['records_per_second']:>9} | "
-              f"{r['restore_seconds']:>9} | {r['live']['p99_ms']:>7} | {r['worker_peak_rss_mb']}")
+              f"{r['restore_seconds']:>9} | {r['live']['p99_ms']!s:>7} | {r['worker_peak_rss_mb']}")
     return 0
 
 
