@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import http.client
 import json
 import os
 import platform
@@ -130,8 +131,13 @@ async def raw_pipe(settings: Settings, events: int) -> float:
 
 
 def metrics(port: int) -> dict[str, float]:
-    with urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=2) as resp:
-        text = resp.read().decode()
+    """The worker's samples summed over labels; OSError when it is not serving (an answer cut off by the process
+    ending mid-answer, an HTTPException to urllib, included)."""
+    try:
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=2) as resp:
+            text = resp.read().decode()
+    except http.client.HTTPException as exc:
+        raise ConnectionError(f"/metrics answer cut off: {exc!r}") from exc
     out: dict[str, float] = {}
     for family in text_string_to_metric_families(text):
         for sample in family.samples:

@@ -29,7 +29,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import csv
-import http.client
 import json
 import os
 import platform
@@ -149,7 +148,7 @@ def stop(proc: subprocess.Popen[bytes]) -> None:
 def scrape(port: int) -> dict[str, float]:
     try:
         return metrics(port)
-    except (OSError, http.client.HTTPException):  # down, or its answer cut off by an exit
+    except OSError:  # down, or its answer cut off by an exit
         return {}
 
 
@@ -289,7 +288,7 @@ def run_one(broker: LocalBroker, work: Path, doj: Path, live: Path, processes: i
         started = time.monotonic()
         spy = py_spy(supervisor.pid, profile_restore.with_suffix(f".w{processes}.txt")) if profile_restore else None
         try:
-            wait_for(lambda: _serving(ports[0]), 3600, "worker 0 to restore its partitions")
+            wait_for(lambda: _serving(scrape(ports[0])), 3600, "worker 0 to restore its partitions")
             result["restore_seconds"] = round(time.monotonic() - started, 1)
         finally:
             if spy is not None:
@@ -345,16 +344,16 @@ def _settled(ports: list[int]) -> bool:
     return consumed(ports) == before
 
 
-def _serving(port: int) -> bool:
-    """Restored and consuming: not recovering, with the lag series of its assigned partitions (before the first
-    assignment the gauge reads 0 with no lag series)."""
-    m = scrape(port)
+def _serving(m: dict[str, float]) -> bool:
+    """Restored and consuming (``m``: one scrape): not recovering, with the lag series of its assigned partitions
+    (before the first assignment the gauge reads 0 with no lag series)."""
     return m.get("clearance_worker_recovering", 1) == 0 and "clearance_consumer_lag" in m
 
 
 def _checked(port: int) -> bool:
     """The post-assignment re-check of every held person is done (the held-subjects gauge is published after it)."""
-    return _serving(port) and scrape(port).get("clearance_subjects_in_state", 0) > 0
+    m = scrape(port)
+    return _serving(m) and m.get("clearance_subjects_in_state", 0) > 0
 
 
 def main() -> int:

@@ -46,6 +46,16 @@ def statewide_policies(compute_at: str = "2020-07-01") -> dict[str, Any]:
     return doc
 
 
+def metrics_text(port: int) -> str:
+    """The /metrics page of the worker on ``port``; OSError when it is not serving, including an answer cut off
+    because the process ended mid-answer (e.g. a fenced exit), which urllib raises as an HTTPException."""
+    try:
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=2) as resp:
+            return str(resp.read().decode())
+    except http.client.HTTPException as exc:
+        raise ConnectionError(f"/metrics answer cut off: {exc!r}") from exc
+
+
 @dataclass
 class WorkerProcess:
     settings: Settings
@@ -82,14 +92,8 @@ class WorkerProcess:
 
     def metrics(self) -> dict[str, float]:
         """Every sample summed over its labels (``name{...}`` also kept with labels for lookups)."""
-        url = f"http://127.0.0.1:{self.settings.metrics_port}/metrics"
-        try:
-            with urllib.request.urlopen(url, timeout=2) as resp:
-                text = resp.read().decode()
-        except http.client.HTTPException as exc:  # the process ended mid-answer (e.g. a fenced exit): not up
-            raise ConnectionError(f"/metrics answer cut off: {exc!r}") from exc
         sums: dict[str, float] = {}
-        for family in text_string_to_metric_families(text):
+        for family in text_string_to_metric_families(metrics_text(self.settings.metrics_port)):
             for sample in family.samples:
                 sums[sample.name] = sums.get(sample.name, 0.0) + sample.value
                 labels = ",".join(f"{k}={v}" for k, v in sorted(sample.labels.items()))

@@ -4,18 +4,16 @@ a recording ``popen``, and two real worker processes under it on the real broker
 from __future__ import annotations
 
 import asyncio
-import http.client
 import os
 import signal
 import subprocess
 import sys
-import urllib.request
 from pathlib import Path
 from typing import Any
 
 import pytest
 from fixtures_kafka import wait_until
-from fixtures_worker import ROOT, classify_reference, exported, statewide_policies
+from fixtures_worker import ROOT, classify_reference, exported, metrics_text, statewide_policies
 
 from streams.cli import main as cli_main
 from streams.kafka.topics import create_topics
@@ -156,25 +154,17 @@ def test_more_processes_than_partitions_is_refused(kafka_settings: Settings, tmp
     assert "--processes 3 is more than the input's 2 partitions" in err and err[-1] == "\n"
 
 
-def _metrics(port: int) -> str:
-    try:
-        with urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=2) as response:
-            return str(response.read().decode())
-    except http.client.HTTPException as exc:  # the child ended mid-answer: not up, like a refused connection
-        raise ConnectionError(f"/metrics answer cut off: {exc!r}") from exc
-
-
 def _assigned(port: int) -> int:
     """Input partitions this child reports a lag for (it holds them)."""
     try:
-        return sum(1 for line in _metrics(port).splitlines() if line.startswith("clearance_consumer_lag{"))
+        return sum(1 for line in metrics_text(port).splitlines() if line.startswith("clearance_consumer_lag{"))
     except OSError:
         return -1
 
 
 def _lag_zero(port: int) -> bool:
     try:
-        lags = [float(line.rsplit(" ", 1)[1]) for line in _metrics(port).splitlines()
+        lags = [float(line.rsplit(" ", 1)[1]) for line in metrics_text(port).splitlines()
                 if line.startswith("clearance_consumer_lag{")]
     except OSError:
         return False
