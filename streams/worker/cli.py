@@ -73,6 +73,15 @@ def run_cli(args: argparse.Namespace) -> int:
     from streams.worker.app import create_app
 
     app = create_app(settings, policies)
-    worker = faust.Worker(app, loglevel=args.loglevel, quiet=True)
+    service = app.clearance  # type: ignore[attr-defined]
+
+    class Worker(faust.Worker):
+        def stop_and_shutdown(self) -> None:
+            """faust enters this once the worker stops for any reason; a stop that hangs must not keep an idle
+            process up (see WorkerService.arm_stop_deadline)."""
+            service.arm_stop_deadline()
+            super().stop_and_shutdown()
+
+    worker = Worker(app, loglevel=args.loglevel, quiet=True)
     worker.execute_from_commandline()
     return 0

@@ -66,6 +66,7 @@ class WorkerService:
         # the latest verdict: written by the event loop, read by the metrics server's thread (one reference)
         self._status: Status | None = None
         self.exit_reason: str | None = None
+        self._stop_deadline: threading.Timer | None = None  # armed once a stop is under way
         self.continuity = InputContinuity()
 
     @property
@@ -245,10 +246,20 @@ class WorkerService:
         log.critical("watchdog: %s; stopping the worker (exit status %d) for its supervisor to restart it",
                      reason, WATCHDOG_EXIT)
         atexit.register(_exit_now, WATCHDOG_EXIT, "")
-        timer = threading.Timer(STOP_GRACE_S, _exit_now, (WATCHDOG_EXIT, f"no orderly stop within {STOP_GRACE_S:g} s"))
-        timer.daemon = True
-        timer.start()
+        self.arm_stop_deadline()
         os.kill(os.getpid(), signal.SIGTERM)
+
+    def arm_stop_deadline(self) -> None:
+        """Exit with :data:`WATCHDOG_EXIT` if the stop now under way (the watchdog's, SIGTERM's, or faust's after a
+        crash) has not ended the process within :data:`STOP_GRACE_S`. faust's stop can wait forever: seen after a
+        broker kill -9 under exactly_once, where the changelog send failed, the consumer crashed, the agent was
+        restarted in the middle of the stop and the process stayed up idle. Exiting is as safe as a kill -9."""
+        if self._stop_deadline is not None:
+            return
+        why = f"no orderly stop within {STOP_GRACE_S:g} s"
+        self._stop_deadline = threading.Timer(STOP_GRACE_S, _exit_now, (WATCHDOG_EXIT, why))
+        self._stop_deadline.daemon = True
+        self._stop_deadline.start()
 
     def liveness(self) -> tuple[bool, str]:
         """/healthz: the process is up and its event loop turns (called on the metrics server's thread)."""

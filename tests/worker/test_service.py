@@ -210,3 +210,30 @@ async def test_a_rewind_whose_seek_fails_forgets_the_partition_and_finds_the_hol
     kafka.seek = seek  # type: ignore[method-assign]
     assert await _hand_over(service, consumer, 0, [12]) == []
     assert not service.continuity.knows(0) and consumer.acked == []
+
+
+def test_a_stop_under_way_ends_the_process_after_the_grace_even_when_faust_hangs(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """faust's stop can wait forever (a crash under exactly_once after a broker kill -9): the deadline armed when
+    the stop begins exits with the watchdog's status, once however often it is armed."""
+    import threading
+    import time
+
+    from streams.worker import service as service_module
+
+    exits: list[tuple[int, str]] = []
+    fired = threading.Event()
+
+    def record(code: int, why: str) -> None:
+        exits.append((code, why))
+        fired.set()
+
+    monkeypatch.setattr(service_module, "_exit_now", record)
+    monkeypatch.setattr(service_module, "STOP_GRACE_S", 0.05)
+    service = _service(_Consumer(_Kafka({}), set()))
+    service.arm_stop_deadline()
+    service.arm_stop_deadline()
+    assert fired.wait(5)
+    time.sleep(0.2)
+    assert exits == [(service_module.WATCHDOG_EXIT, "no orderly stop within 0.05 s")]
